@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// MetaEngine: the storage core of a replicated metadata service (see README.md and docs/FORMAT.md).
+import PackageDescription
+
+let package = Package(
+    name: "MetaEngine",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "MetaLog", targets: ["MetaLog"]),
+        .library(name: "MetaSnapshot", targets: ["MetaSnapshot"]),
+        .library(name: "MetaFSM", targets: ["MetaFSM"]),
+        .library(name: "MetaEngine", targets: ["MetaEngine"]),
+        .executable(name: "metactl", targets: ["metactl"]),
+        .executable(name: "Bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        // C modules. No unsafeFlags anywhere: instruction sets are enabled per function.
+        .target(name: "CCRC32C", path: "Sources/CCRC32C"),
+        .systemLibrary(
+            name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"])]),
+
+        // Libraries, imports flow one way: MetaLog, MetaSnapshot -> MetaFSM -> MetaEngine.
+        .target(
+            name: "MetaLog",
+            dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "MetaSnapshot",
+            dependencies: ["CLZ4", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "MetaFSM", dependencies: ["MetaSnapshot"]),
+        .target(name: "MetaEngine", dependencies: ["MetaLog", "MetaSnapshot", "MetaFSM"]),
+
+        // Executables on top.
+        .executableTarget(
+            name: "metactl",
+            dependencies: [
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine", "CCRC32C",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]),
+
+        // Tests: one target per module.
+        .testTarget(name: "CCRC32CTests", dependencies: ["CCRC32C"]),
+        .testTarget(name: "MetaLogTests", dependencies: ["MetaLog"]),
+        .testTarget(name: "MetaSnapshotTests", dependencies: ["MetaSnapshot"]),
+        .testTarget(name: "MetaFSMTests", dependencies: ["MetaFSM"]),
+        .testTarget(name: "MetaEngineTests", dependencies: ["MetaEngine"]),
+        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// Bench: `swift run -c release Bench`. Filled in by the Bench issue.
+print("Bench: no workloads yet")

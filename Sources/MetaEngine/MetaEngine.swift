@@ -1,0 +1,1 @@
+// MetaEngine: log + snapshots + state machine. Filled in by the MetaEngine issue.

@@ -1,0 +1,1 @@
+// Tests for MetaEngine are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// Tests for MetaFSM are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// Tests for MetaLog are added by the issue that builds it.

@@ -1,0 +1,1 @@
+// Tests for MetaSnapshot are added by the issue that builds it.

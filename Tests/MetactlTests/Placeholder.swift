@@ -1,0 +1,1 @@
+// Tests for Metactl are added by the issue that builds it.
