@@ -212,3 +212,8 @@ extension Log {
         }
     }
 }
+
+extension Log {
+    /// The highest index known durable (for tests; waits for the writer).
+    var durableIndexForTesting: UInt64 { writer.withLock { durableIndex } }
+}

@@ -47,7 +47,7 @@ final class FaultInjectionTests: XCTestCase {
         try log.append(makeBatch(first: 1, count: 1))
         fs.failSyncs = EIO
         let failures = Counter()
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+        onThreads(8) { _ in
             do { try log.append(makeBatch(first: 0, count: 2)) } catch LogError.failed {
                 failures.increment()
             } catch {}

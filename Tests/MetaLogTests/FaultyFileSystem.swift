@@ -11,6 +11,7 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     private var _failRenames: Int32?
     private var _spaceLeft: Int?
     private var _syncCount = 0
+    private var _syncDelay = 0
     private var _writeCount = 0
 
     /// Every pwrite fails with this errno while set.
@@ -22,6 +23,8 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     /// Bytes that can still be written or preallocated before ENOSPC (nil: unlimited).
     var spaceLeft: Int? { get { lock.withLock { _spaceLeft } } set { lock.withLock { _spaceLeft = newValue } } }
     var syncCount: Int { lock.withLock { _syncCount } }
+    /// Each fsync/fdatasync sleeps this long first (a slow disk), so concurrent appenders overlap.
+    var syncDelayMicroseconds: Int { get { lock.withLock { _syncDelay } } set { lock.withLock { _syncDelay = newValue } } }
     var writeCount: Int { lock.withLock { _writeCount } }
 
     func open(_ path: String, create: Bool, readOnly: Bool) throws(FileSystemError) -> Int32 {
@@ -53,6 +56,8 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     }
 
     private func checkSync(_ path: String, _ operation: String) throws(FileSystemError) {
+        let delay = syncDelayMicroseconds
+        if delay > 0 { usleep(UInt32(delay)) }
         lock.lock()
         defer { lock.unlock() }
         _syncCount += 1

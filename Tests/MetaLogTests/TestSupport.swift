@@ -90,3 +90,16 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+/// Runs `body(i)` for i in 0..<count on `count` separate threads (not limited to the CPU count, unlike
+/// `concurrentPerform`) and waits for all of them.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    for i in 0..<count {
+        Thread.detachNewThread {
+            body(i)
+            done.signal()
+        }
+    }
+    for _ in 0..<count { done.wait() }
+}
