@@ -112,6 +112,7 @@ struct Inspection {
             throw LogError.io(operation: error.operation, file: error.path, errno: error.errno)
         }
         report.firstIndex = first
+        if let cut { lastValid = cut.index &- 1 }
         report.lastIndex = max(lastValid ?? (first &- 1), first &- 1)
         return Inspection(report: report, files: files, cut: cut)
     }

@@ -36,9 +36,11 @@ extension LogInspector {
     }
 
     /// The hard state stored in `directory` (all zeros if none was saved), read without the lock.
-    /// Throws `.corruption` if the file is damaged.
+    /// Throws `.corruption` if the file is damaged, `.io` if the directory cannot be read.
     public static func hardState(directory: String) throws -> HardState {
-        guard let bytes = try MetaFiles.read(PosixFileSystem(), directory + "/" + MetaFiles.hardStateName) else {
+        let fs = PosixFileSystem()
+        _ = try Log.listSegments(fs, directory: directory, cleanUp: false)  // the directory must exist
+        guard let bytes = try MetaFiles.read(fs, directory + "/" + MetaFiles.hardStateName) else {
             return HardState()
         }
         return try MetaFiles.decodeHardState(bytes)
