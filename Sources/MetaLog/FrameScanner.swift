@@ -103,7 +103,7 @@ struct FrameScanner {
                 let chunkEnd = min(p + want, stop)
                 while p + 8 <= chunkEnd {
                     let word = (map + p).loadUnaligned(as: UInt64.self)
-                    if word != 0 { lastNonZero = max(lastNonZero, p + 8) }
+                    if word != 0 { lastNonZero = max(lastNonZero, p + 8 - UInt64(littleEndian: word).leadingZeroBitCount / 8) }
                     if p + SegmentFormat.frameHeaderSize <= fileSize {
                         let index = Frame.index(map + p)
                         if index >= expected && index - expected < maxFrames,

@@ -61,17 +61,25 @@ extension Log {
         var accepted: [EntryBatch] = []
         var acceptedTickets: [UInt64] = []
         accepted.reserveCapacity(requests.count)
-        var next = last + 1
+        var expectedNext = last + 1
         for request in requests {
-            if let expected = request.expected, expected != next {
-                outcomes.append((request.ticket, .failure(.nonContiguous(expected: next, found: expected))))
+            if let expected = request.expected, expected != expectedNext {
+                outcomes.append((request.ticket, .failure(.nonContiguous(expected: expectedNext, found: expected))))
                 continue
             }
             accepted.append(request.batch)
             acceptedTickets.append(request.ticket)
-            next += UInt64(request.batch.count)
+            expectedNext += UInt64(request.batch.count)
         }
-        let (ranges, writeError) = accepted.withUnsafeBufferPointer { writeLocked($0) }
+        let start = last + 1
+        let (written, writeError) = accepted.withUnsafeBufferPointer { writeLocked($0) }
+        var ranges: [ClosedRange<UInt64>] = []
+        ranges.reserveCapacity(written)
+        var next = start
+        for batch in accepted.prefix(written) {
+            ranges.append(next...(next + UInt64(batch.count) - 1))
+            next += UInt64(batch.count)
+        }
         var syncError: LogError?
         if !ranges.isEmpty {
             do { try syncLocked() } catch { syncError = error }

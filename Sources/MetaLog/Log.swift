@@ -26,24 +26,24 @@ public final class Log: @unchecked Sendable {
     let group = GroupCommit()
 
     // Reader-visible state: written only with `writer` held AND `state` write-locked.
-    var segments: [Segment] = []
-    var first: UInt64 = 1
-    var last: UInt64 = 0
-    var failure: LogError?
-    var isClosed = false
-    var hard = HardState()
-    var report = RecoveryReport(segments: 0, tornTail: nil)
+    @exclusivity(unchecked) var segments: [Segment] = []
+    @exclusivity(unchecked) var first: UInt64 = 1
+    @exclusivity(unchecked) var last: UInt64 = 0
+    @exclusivity(unchecked) var failure: LogError?
+    @exclusivity(unchecked) var isClosed = false
+    @exclusivity(unchecked) var hard = HardState()
+    @exclusivity(unchecked) var report = RecoveryReport(segments: 0, tornTail: nil)
 
     // Writer-only state (under `writer`).
-    var writeBuffer: UnsafeMutableRawPointer
-    var writeCapacity: Int
-    var frameStarts: [UInt32] = []
-    var durableIndex: UInt64 = 0
-    var nextSegmentId: UInt64 = 1
-    var zeroedEnd = 0
-    var dirtyUntil = 0
-    var zeroBuffer: UnsafeMutableRawPointer?
-    var lockFD: Int32 = -1
+    @exclusivity(unchecked) var writeBuffer: UnsafeMutableRawPointer
+    @exclusivity(unchecked) var writeCapacity: Int
+    @exclusivity(unchecked) var frameStarts: [UInt32] = []
+    @exclusivity(unchecked) var durableIndex: UInt64 = 0
+    @exclusivity(unchecked) var nextSegmentId: UInt64 = 1
+    @exclusivity(unchecked) var zeroedEnd = 0
+    @exclusivity(unchecked) var dirtyUntil = 0
+    @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) var lockFD: Int32 = -1
 
     /// Opens (creating if needed) the log in `directory`, takes the directory lock and recovers: a torn
     /// tail at the end of the last segment is cut (see `recovery`); anything else that is damaged throws
@@ -134,6 +134,11 @@ public final class Log: @unchecked Sendable {
         var syncError: LogError?
         if failure == nil {
             do { try syncLocked() } catch { syncError = error }
+        }
+        if failure == nil, let active = segments.last, !active.sealed {
+            // Give back the unused preallocation: the next open then finds nothing after the last frame
+            // and need not search it (it preallocates again). Either file size is a valid log.
+            try? fs.ftruncate(active.fd, size: Int64(active.dataEnd), path: active.path)
         }
         state.withWriteLock {
             isClosed = true

@@ -42,11 +42,10 @@ extension Log {
         defer { writer.unlock() }
         try checkUsable()
         if let expected, expected != last + 1 { throw LogError.nonContiguous(expected: last + 1, found: expected) }
-        let range = try withUnsafePointer(to: batch) { pointer in
-            let (written, error) = writeLocked(UnsafeBufferPointer(start: pointer, count: 1))
-            if let error { throw error }
-            return written[0]
-        }
+        let start = last + 1
+        let error = withUnsafePointer(to: batch) { writeLocked(UnsafeBufferPointer(start: $0, count: 1)).error }
+        if let error { throw error }
+        let range = start...(start + UInt64(batch.count) - 1)
         if options.durability == .syncEveryAppend { try syncLocked() }
         return range
     }
@@ -68,18 +67,16 @@ extension Log {
     }
 
     /// Writes batches in order, as few write(2)s as possible (one per segment touched), publishing them to
-    /// readers. Returns the range each written batch got and the error that stopped it early (later
-    /// batches are not written). Needs `writer`.
-    func writeLocked(_ batches: UnsafeBufferPointer<EntryBatch>) -> ([ClosedRange<UInt64>], LogError?) {
-        var ranges: [ClosedRange<UInt64>] = []
-        ranges.reserveCapacity(batches.count)
+    /// readers; batch k gets the indexes after those of batches 0..<k. Returns how many batches were
+    /// written and the error that stopped it early (later batches are not written). Needs `writer`.
+    func writeLocked(_ batches: UnsafeBufferPointer<EntryBatch>) -> (written: Int, error: LogError?) {
         var i = 0
         while i < batches.count {
             let segment: Segment
             do {
                 segment = try prepareSegment(bytes: batches[i].encodedBytes, entries: batches[i].count)
             } catch {
-                return (ranges, error)
+                return (i, error)
             }
             var totalBytes = 0
             var totalEntries = 0
@@ -99,7 +96,10 @@ extension Log {
                 writeCapacity = capacity
             }
             // Copy the batches' frames into the write buffer and seal each frame (index, sync lag, CRC).
-            frameStarts.removeAll(keepingCapacity: true)
+            var starts = frameStarts  // a local: no exclusivity checks per entry
+            frameStarts = []
+            starts.removeAll(keepingCapacity: true)
+            defer { frameStarts = starts }
             var position = 0
             var index = last + 1
             let durable = durableIndex
@@ -109,32 +109,29 @@ extension Log {
                 let batch = batches[k]
                 let bytes = batch.storage.count
                 (writeBuffer + position).copyMemory(from: batch.storage.base, byteCount: bytes)
-                let first = index
                 for start in batch.starts {
                     let lag = index - durable
                     Frame.seal(writeBuffer + position + start, index: index,
                                syncLag: lag > UInt64(UInt32.max) ? UInt32.max : UInt32(lag), salt: salt)
-                    frameStarts.append(UInt32(base + position + start))
+                    starts.append(UInt32(base + position + start))
                     index += 1
                 }
                 withExtendedLifetime(batch) {}
-                ranges.append(first...(index - 1))
                 position += bytes
             }
             do {
                 try writeFrames(segment, bytes: totalBytes)
             } catch {
-                ranges.removeLast(j - i)
-                return (ranges, error)
+                return (i, error)
             }
             state.withWriteLock {
-                segment.offsets.append(contentsOf: frameStarts)
+                segment.offsets.append(contentsOf: starts)
                 segment.dataEnd += totalBytes
                 last = index - 1
             }
             i = j
         }
-        return (ranges, nil)
+        return (i, nil)
     }
 
     /// The active segment with room for `bytes` of frames (`entries` entries): rotates (seal the full
@@ -147,7 +144,7 @@ extension Log {
         if let segment = segments.last, !segment.sealed {
             if fits(segment, bytes: bytes, entries: entries) { return segment }
             if segment.count == 0 {
-                try grow(segment, to: needed)
+                try growActive(segment, to: needed)
                 return segment
             }
             try seal(segment)

@@ -176,11 +176,29 @@ extension Log {
         // What was recovered may only be in the page cache (a process crash): make it durable, so that
         // the sync lag of frames written from now on is truthful.
         if let lastSegment = segments.last {
+            if !lastSegment.sealed && lastSegment.fileSize < options.segmentBytes {
+                try growActive(lastSegment, to: options.segmentBytes)  // shrunk by a clean close
+            }
             do { try fs.fdatasync(lastSegment.fd, path: lastSegment.path) } catch { throw failStop(error) }
             zeroedEnd = lastSegment.dataEnd
         }
         durableIndex = last
         report = RecoveryReport(segments: segments.count, tornTail: torn)
+    }
+
+    /// Preallocates the active segment to `capacity` again and maps it at that size.
+    func growActive(_ segment: Segment, to capacity: Int) throws(LogError) {
+        do { try fs.preallocate(segment.fd, offset: 0, length: Int64(capacity), path: segment.path) } catch {
+            throw mapError(error)
+        }
+        let newMap: UnsafeRawPointer
+        do { newMap = try fs.map(segment.fd, length: capacity, path: segment.path) } catch { throw mapError(error) }
+        state.withWriteLock {
+            fs.unmap(segment.map, length: segment.mapLength)
+            segment.map = newMap
+            segment.mapLength = capacity
+            segment.fileSize = capacity
+        }
     }
 
     /// Cuts `segment` at `offset` (dropping everything after it) and preallocates it again; durable.

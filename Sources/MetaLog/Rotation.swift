@@ -81,21 +81,6 @@ extension Log {
         dirtyUntil = 0
         return segment
     }
-
-    /// Grows an empty active segment's preallocation (an oversized first batch). Needs `writer`.
-    func grow(_ segment: Segment, to capacity: Int) throws(LogError) {
-        do { try fs.preallocate(segment.fd, offset: 0, length: Int64(capacity), path: segment.path) } catch {
-            throw mapError(error)
-        }
-        let map: UnsafeRawPointer
-        do { map = try fs.map(segment.fd, length: capacity, path: segment.path) } catch { throw mapError(error) }
-        state.withWriteLock {
-            fs.unmap(segment.map, length: segment.mapLength)
-            segment.map = map
-            segment.mapLength = capacity
-            segment.fileSize = capacity
-        }
-    }
 }
 
 #if canImport(Glibc)

@@ -7,17 +7,17 @@ final class Segment: @unchecked Sendable {
     let name: String
     let path: String
     let salt: UInt32
-    var fd: Int32
-    var map: UnsafeRawPointer
-    var mapLength: Int
+    @exclusivity(unchecked) var fd: Int32
+    @exclusivity(unchecked) var map: UnsafeRawPointer
+    @exclusivity(unchecked) var mapLength: Int
     /// File offset of each frame; entry `baseIndex + i` starts at `offsets[i]`.
-    var offsets: [UInt32]
+    @exclusivity(unchecked) var offsets: [UInt32]
     /// End of the last frame.
-    var dataEnd: Int
+    @exclusivity(unchecked) var dataEnd: Int
     /// Size of the file (the preallocated capacity for the active segment).
-    var fileSize: Int
+    @exclusivity(unchecked) var fileSize: Int
     /// Whether the segment ends with a footer and takes no more appends.
-    var sealed: Bool
+    @exclusivity(unchecked) var sealed: Bool
 
     init(id: UInt64, baseIndex: UInt64, name: String, path: String, fd: Int32, map: UnsafeRawPointer,
          mapLength: Int, offsets: [UInt32], dataEnd: Int, fileSize: Int, sealed: Bool) {
