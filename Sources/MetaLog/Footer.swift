@@ -77,6 +77,9 @@ enum Footer {
         guard CRC32C.extend(0, table) == UInt32(littleEndian: trailer.loadUnaligned(fromByteOffset: 20, as: UInt32.self)) else {
             return .damaged(offset: Int64(footerStart), reason: "footer offset table checksum mismatch")
         }
+        for padding in (footerStart + count * 4)..<t where file.load(fromByteOffset: padding, as: UInt8.self) != 0 {
+            return .damaged(offset: Int64(padding), reason: "footer padding is not zero")
+        }
         var offsets = [UInt32](repeating: 0, count: count)
         var previous = -1
         for i in 0..<count {

@@ -15,6 +15,10 @@ public struct LogOptions: Sendable {
     public var segmentBytes: Int = 64 << 20
     /// When appends are durable.
     public var durability: Durability = .syncEveryAppend
+    /// Whether opening also checks the CRC of every frame in sealed segments (cost: reads the whole log
+    /// once, so open time grows with log size). Off by default: sealed segments are then checked when
+    /// read (`.corruption` on read) and by `LogInspector.verify`.
+    public var verifyOnOpen: Bool = false
     /// The file-system seam (tests inject faults through it).
     package var fileSystem: any FileSystem = PosixFileSystem()
     /// Bytes zero-filled ahead of the write position in sync modes, so that an fdatasync after an append
@@ -22,9 +26,10 @@ public struct LogOptions: Sendable {
     package var zeroFillAheadBytes: Int = 1 << 20
 
     /// Options with the given rotation size and durability policy.
-    public init(segmentBytes: Int = 64 << 20, durability: Durability = .syncEveryAppend) {
+    public init(segmentBytes: Int = 64 << 20, durability: Durability = .syncEveryAppend, verifyOnOpen: Bool = false) {
         self.segmentBytes = segmentBytes
         self.durability = durability
+        self.verifyOnOpen = verifyOnOpen
     }
 }
 

@@ -34,7 +34,8 @@ extension Log {
 
     /// Opens and maps a segment file, checks its header and footer. For the last segment without a
     /// footer it scans the frames and classifies what follows the last valid one.
-    static func loadSegment(_ fs: any FileSystem, directory: String, file: SegmentFile, isLast: Bool, readOnly: Bool)
+    static func loadSegment(_ fs: any FileSystem, directory: String, file: SegmentFile, isLast: Bool, readOnly: Bool,
+                            verifyFrames: Bool)
         throws(LogError) -> (segment: Segment, tail: FrameScanner.Scan?, tailKind: FrameScanner.Tail?)
     {
         let path = directory + "/" + file.name
@@ -65,6 +66,15 @@ extension Log {
         }
         switch Footer.decode(base, fileSize: size, baseIndex: file.baseIndex) {
         case let .valid(offsets, footerStart):
+            if verifyFrames {
+                let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+                let scan = scanner.scan(limit: footerStart)
+                if scan.end != footerStart || scan.offsets != offsets {
+                    throw fail(.corruption(
+                        file: file.name, offset: Int64(scan.end), index: file.baseIndex + UInt64(scan.offsets.count),
+                        reason: scan.stopReason ?? "footer offsets differ from the frames"))
+                }
+            }
             let segment = Segment(
                 id: file.id, baseIndex: file.baseIndex, name: file.name, path: path, fd: fd, map: base,
                 mapLength: size, offsets: offsets, dataEnd: footerStart, fileSize: size, sealed: true)
@@ -104,7 +114,8 @@ extension Log {
         for (position, file) in files.enumerated() {
             let isLast = position == files.count - 1
             let result: (segment: Segment, tail: FrameScanner.Scan?, tailKind: FrameScanner.Tail?)
-            result = try Log.loadSegment(fs, directory: directory, file: file, isLast: isLast, readOnly: false)
+            result = try Log.loadSegment(fs, directory: directory, file: file, isLast: isLast, readOnly: false,
+                                          verifyFrames: options.verifyOnOpen)
             let previous = segments.last
             segments.append(result.segment)
             if let previous, previous.endIndex != file.baseIndex {
@@ -123,8 +134,8 @@ extension Log {
                 case let .torn(lastNonZero):
                     if lastNonZero > scan.end {
                         torn = TornTail(file: file.name, offset: Int64(scan.end), bytesDropped: Int64(lastNonZero - scan.end))
+                        try cutTail(segment, at: scan.end)
                     }
-                    try cutTail(segment, at: scan.end)
                 }
             }
         }

@@ -11,7 +11,7 @@
 //   | [sealed only] footer: u32 offsets[count], pad to 8, 40-byte trailer     |
 //
 // Frame (32-byte header + payload + zero padding to a multiple of 8):
-//   0 crc u32: CRC32C seeded with the segment's salt, over bytes 4..<32 and the payload
+//   0 crc u32: CRC32C seeded with the segment's salt, over bytes 4..<32, the payload and the padding
 //   4 payloadLength u32 | 8 index u64 | 16 term u64 | 24 kind u8 | 25 reserved u8 = 0
 //   26 reserved u16 = 0 | 28 syncLag u32: index minus the last durable index when it was written
 //                                         (saturating), used to tell torn tails from corruption.
@@ -89,6 +89,7 @@ enum SegmentFormat {
         if base != baseIndex { return (16, "header base index \(base) differs from the file name's \(baseIndex)") }
         let id = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         if id != segmentId { return (24, "header segment id \(id) differs from the file name's \(segmentId)") }
+        if bytes.loadUnaligned(fromByteOffset: 36, as: UInt32.self) != 0 { return (36, "reserved header bytes are not zero") }
         return nil
     }
 }
@@ -115,10 +116,11 @@ enum Frame {
         p.load(fromByteOffset: 25, as: UInt8.self) == 0 && p.loadUnaligned(fromByteOffset: 26, as: UInt16.self) == 0
     }
 
-    /// The CRC a frame at `p` with `payloadLength` payload bytes should carry.
+    /// The CRC a frame at `p` with `payloadLength` payload bytes should carry (it covers everything
+    /// after the CRC field: header, payload and padding).
     @inline(__always)
     static func computeCRC(_ p: UnsafeRawPointer, payloadLength: Int, salt: UInt32) -> UInt32 {
-        CRC32C.extend(salt, UnsafeRawBufferPointer(start: p + 4, count: SegmentFormat.frameHeaderSize - 4 + payloadLength))
+        CRC32C.extend(salt, UnsafeRawBufferPointer(start: p + 4, count: SegmentFormat.frameSize(payloadLength) - 4))
     }
 
     /// Writes the header fields known when building a batch (crc, index and syncLag stay zero).

@@ -82,3 +82,11 @@ func assertLog(_ log: Log, equals model: [UInt64: (term: UInt64, payload: [UInt8
         }
     }
 }
+
+/// A thread-safe counter for concurrent tests.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
