@@ -106,7 +106,7 @@ struct BenchCommand: ParsableCommand {
                 let reason = "\(error)"
                 Output.line(json ? ResultPrinter.jsonFailure(workload: w.rawValue, reason: reason)
                                  : ResultPrinter.tableFailure(workload: w.rawValue, reason: reason))
-                Progress.write("error: \(w.rawValue): \(reason)\n")
+                if json { Progress.write("error: \(w.rawValue): \(reason)\n") }
             }
             if workload == .all, ![.appendBatch, .replay].contains(w) {
                 // Keep the shared log for replay/random-read; drop the rest as soon as it is measured.
