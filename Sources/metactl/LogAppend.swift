@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import MetaLog
+
+/// How `metactl log append` makes entries durable.
+enum LogSyncMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    /// `Durability.syncEveryAppend`: one append per batch, each durable before the next.
+    case always
+    /// `Durability.groupCommit`: several threads append at once and share fdatasyncs.
+    case group
+    /// `Durability.manual`: append everything, then one `sync()`.
+    case none
+}
+
+/// `metactl log append`: appends standard-payload entries and reports each durable point.
+///
+/// After every durable sync it prints `synced <lastIndex>` at once (write(2), no buffering), where every
+/// index up to `<lastIndex>` is durable. Crash tests SIGKILL it and check that all of them come back.
+struct LogAppendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append standard-payload entries (splitmix64 of the index, term 1) after the last index.",
+        discussion: "Prints 'synced <lastIndex>' after each durable sync, flushed at once.")
+
+    @Option(help: "The log directory (created if missing).")
+    var dir: String
+
+    @Option(help: "How many entries to append.")
+    var count: Int
+
+    @Option(name: .customLong("entry-bytes"), help: "Payload size of every entry.")
+    var entryBytes: Int
+
+    @Option(help: "Entries per append call.")
+    var batch: Int = 1
+
+    @Option(help: "always (sync every append), group (group commit, 4 threads) or none (one sync at the end).")
+    var sync: LogSyncMode = .always
+
+    @Option(name: .customLong("segment-bytes"), help: "Segment rotation size in bytes.")
+    var segmentBytes: Int = 64 << 20
+
+    /// Threads appending at once in `--sync group`.
+    static let groupThreads = 4
+
+    func run() throws {
+        try LogOutput.run("append") {
+            guard count >= 0 else { throw LogOutput.usage("append", "--count must be >= 0, got \(count)") }
+            guard entryBytes >= 0 else {
+                throw LogOutput.usage("append", "--entry-bytes must be >= 0, got \(entryBytes)")
+            }
+            guard batch >= 1 else { throw LogOutput.usage("append", "--batch must be >= 1, got \(batch)") }
+            guard segmentBytes >= 1 else {
+                throw LogOutput.usage("append", "--segment-bytes must be >= 1, got \(segmentBytes)")
+            }
+            let durability: Durability
+            switch sync {
+            case .always: durability = .syncEveryAppend
+            case .group: durability = .groupCommit
+            case .none: durability = .manual
+            }
+            let log = try Log(directory: dir, options: LogOptions(segmentBytes: segmentBytes, durability: durability))
+            defer { try? log.close() }
+            switch sync {
+            case .always:
+                try appendSequentially(log, printEachBatch: true)
+            case .none:
+                try appendSequentially(log, printEachBatch: false)
+                try log.sync()
+                LogOutput.line("synced \(log.lastIndex)")
+            case .group:
+                try appendConcurrently(log)
+            }
+            try log.close()
+        }
+    }
+
+    /// One thread, one append per batch; prints after each when `printEachBatch`.
+    private func appendSequentially(_ log: Log, printEachBatch: Bool) throws {
+        var entries = EntryBatch(reservingBytes: batch * entryBytes)
+        var remaining = count
+        var next = log.lastIndex + 1
+        while remaining > 0 {
+            let n = min(remaining, batch)
+            StandardBatch.fill(&entries, first: next, count: n, entryBytes: entryBytes)
+            let range = try log.append(entries, at: next)
+            if printEachBatch { LogOutput.line("synced \(range.upperBound)") }
+            next = range.upperBound + 1
+            remaining -= n
+        }
+    }
+
+    /// `groupThreads` threads claim batches and append them concurrently; `synced` reports the highest
+    /// index below which every append has returned (so everything up to it is durable).
+    private func appendConcurrently(_ log: Log) throws {
+        let state = GroupAppendState(remaining: count, watermark: log.lastIndex)
+        let group = DispatchGroup()
+        let batch = self.batch
+        let entryBytes = self.entryBytes
+        for _ in 0..<Self.groupThreads {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                var entries = EntryBatch(reservingBytes: batch * entryBytes)
+                while true {
+                    let n = state.claim(upTo: batch)
+                    if n == 0 { return }
+                    var first = log.lastIndex + 1
+                    while true {
+                        StandardBatch.fill(&entries, first: first, count: n, entryBytes: entryBytes)
+                        do {
+                            let range = try log.append(entries, at: first)
+                            state.finished(range)
+                            break
+                        } catch let LogError.nonContiguous(expected, _) {
+                            // Another thread took these indexes first: rebuild at the log's next index.
+                            first = max(expected, log.lastIndex + 1)
+                        } catch {
+                            state.fail(error)
+                            return
+                        }
+                    }
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+        if let error = state.error { throw error }
+    }
+}
+
+/// Fills append batches with the standard payload.
+enum StandardBatch {
+    /// Replaces `batch`'s contents with `count` entries of term 1 whose payloads are the standard payloads
+    /// of indexes `first...`, `entryBytes` each.
+    static func fill(_ batch: inout EntryBatch, first: UInt64, count: Int, entryBytes: Int) {
+        batch.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            batch.append(term: 1, kind: 0, payloadCount: entryBytes) { buffer in
+                StandardPayload.fill(index: first + UInt64(i), into: buffer)
+            }
+        }
+    }
+}
+
+/// Shared state of the group-commit appenders: batches left to claim, and the durable watermark.
+final class GroupAppendState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+    private var watermark: UInt64
+    /// Durable ranges above the watermark, lowerBound -> upperBound.
+    private var done: [UInt64: UInt64] = [:]
+    private var firstError: Error?
+
+    /// The first failure of any appender, nil when all succeeded.
+    var error: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return firstError
+    }
+
+    init(remaining: Int, watermark: UInt64) {
+        self.remaining = remaining
+        self.watermark = watermark
+    }
+
+    /// Claims up to `limit` entries to append; 0 when nothing is left or an appender failed.
+    func claim(upTo limit: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let n = min(limit, remaining)
+        remaining -= n
+        return n
+    }
+
+    /// Records that `range` is durable and prints `synced` when the contiguous durable prefix grows.
+    func finished(_ range: ClosedRange<UInt64>) {
+        lock.lock()
+        defer { lock.unlock() }
+        done[range.lowerBound] = range.upperBound
+        let before = watermark
+        while let upper = done.removeValue(forKey: watermark + 1) {
+            watermark = upper
+        }
+        if watermark != before { LogOutput.line("synced \(watermark)") }
+    }
+
+    /// Records the first failure and stops every appender.
+    func fail(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if firstError == nil { firstError = error }
+        remaining = 0
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import MetaLog
+
+/// Opens a log for a changing subcommand and says what opening did (a cut torn tail).
+enum LogMaintenance {
+    static func open(_ directory: String) throws -> Log {
+        try LogReading.requireDirectory(directory)
+        let log = try Log(directory: directory, options: LogOptions(durability: .syncEveryAppend))
+        if let torn = log.recovery.tornTail {
+            LogOutput.line("opening cut a torn tail: \(torn.file) offset \(torn.offset) (\(torn.bytes) bytes)")
+        }
+        return log
+    }
+}
+
+/// `metactl log repair`: cuts the log at its first corruption, keeping a copy of what was cut.
+struct LogRepairCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Cut the log at its first corruption; report what was dropped and where the copy is.")
+
+    @Option(help: "The log directory.")
+    var dir: String
+
+    func run() throws {
+        try LogOutput.run("repair") {
+            try LogReading.requireDirectory(dir)
+            let report = try LogInspector.repair(directory: dir)
+            guard let dropped = report.droppedRange else {
+                LogOutput.line("nothing to repair in \(dir)")
+                return
+            }
+            LogOutput.line("dropped \(dropped.lowerBound)...\(dropped.upperBound) "
+                + "(\(dropped.upperBound - dropped.lowerBound + 1) entries, \(report.droppedBytes) bytes)")
+            LogOutput.line("files \(report.files.joined(separator: " "))")
+            LogOutput.line("copy \(report.copyDirectory)")
+        }
+    }
+}
+
+/// `metactl log truncate`: drops every entry after an index (durable before it returns).
+struct LogTruncateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "truncate", abstract: "Drop every entry after --after (durable before exiting).")
+
+    @Option(help: "The log directory.")
+    var dir: String
+
+    @Option(help: "Keep entries up to this index, drop the rest.")
+    var after: UInt64
+
+    func run() throws {
+        try LogOutput.run("truncate") {
+            let log = try LogMaintenance.open(dir)
+            defer { try? log.close() }
+            let first = log.firstIndex
+            let last = log.lastIndex
+            guard after + 1 >= first && after <= last else {
+                throw LogToolError.indexOutOfRange(flag: "--after", index: after, firstIndex: first, lastIndex: last)
+            }
+            try log.truncate(after: after)
+            LogOutput.line(after == last
+                ? "nothing dropped; lastIndex \(log.lastIndex)"
+                : "dropped \(after + 1)...\(last) (\(last - after) entries); lastIndex \(log.lastIndex)")
+            try log.close()
+        }
+    }
+}
+
+/// `metactl log compact`: drops every entry through an index (whole segments; the new first index is durable).
+struct LogCompactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Drop every entry through --through (whole segments are removed; the first index is kept durably).")
+
+    @Option(help: "Drop entries up to and including this index.")
+    var through: UInt64
+
+    @Option(help: "The log directory.")
+    var dir: String
+
+    func run() throws {
+        try LogOutput.run("compact") {
+            let log = try LogMaintenance.open(dir)
+            defer { try? log.close() }
+            let first = log.firstIndex
+            let last = log.lastIndex
+            guard through + 1 >= first && through <= last else {
+                throw LogToolError.indexOutOfRange(flag: "--through", index: through, firstIndex: first, lastIndex: last)
+            }
+            try log.removePrefix(through: through)
+            LogOutput.line("firstIndex \(log.firstIndex) lastIndex \(log.lastIndex)")
+            try log.close()
+        }
+    }
+}
