@@ -1,0 +1,106 @@
+import Foundation
+@testable import MetaLog
+
+/// The real file system with injectable failures: failed writes, fsyncs and renames, and ENOSPC once a
+/// byte budget (written bytes plus preallocated growth) is used up.
+final class FaultyFileSystem: FileSystem, @unchecked Sendable {
+    private let real = PosixFileSystem()
+    private let lock = NSLock()
+    private var _failWrites: Int32?
+    private var _failSyncs: Int32?
+    private var _failRenames: Int32?
+    private var _spaceLeft: Int?
+    private var _syncCount = 0
+    private var _writeCount = 0
+
+    /// Every pwrite fails with this errno while set.
+    var failWrites: Int32? { get { lock.withLock { _failWrites } } set { lock.withLock { _failWrites = newValue } } }
+    /// Every fsync/fdatasync (files and directories) fails with this errno while set.
+    var failSyncs: Int32? { get { lock.withLock { _failSyncs } } set { lock.withLock { _failSyncs = newValue } } }
+    /// Every rename fails with this errno while set.
+    var failRenames: Int32? { get { lock.withLock { _failRenames } } set { lock.withLock { _failRenames = newValue } } }
+    /// Bytes that can still be written or preallocated before ENOSPC (nil: unlimited).
+    var spaceLeft: Int? { get { lock.withLock { _spaceLeft } } set { lock.withLock { _spaceLeft = newValue } } }
+    var syncCount: Int { lock.withLock { _syncCount } }
+    var writeCount: Int { lock.withLock { _writeCount } }
+
+    func open(_ path: String, create: Bool, readOnly: Bool) throws(FileSystemError) -> Int32 {
+        try real.open(path, create: create, readOnly: readOnly)
+    }
+    func close(_ fd: Int32) { real.close(fd) }
+
+    func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
+        lock.lock()
+        _writeCount += 1
+        if let code = _failWrites {
+            lock.unlock()
+            throw FileSystemError(operation: "write", path: path, errno: code)
+        }
+        var allowed = bytes.count
+        if let left = _spaceLeft {
+            allowed = min(allowed, left)
+            _spaceLeft = left - allowed
+        }
+        lock.unlock()
+        if allowed > 0 {
+            try real.pwrite(fd, UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]), at: offset, path: path)
+        }
+        if allowed < bytes.count { throw FileSystemError(operation: "write", path: path, errno: ENOSPC) }
+    }
+
+    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
+        try real.pread(fd, buffer, at: offset, path: path)
+    }
+
+    private func checkSync(_ path: String, _ operation: String) throws(FileSystemError) {
+        lock.lock()
+        defer { lock.unlock() }
+        _syncCount += 1
+        if let code = _failSyncs { throw FileSystemError(operation: operation, path: path, errno: code) }
+    }
+
+    func fdatasync(_ fd: Int32, path: String) throws(FileSystemError) {
+        try checkSync(path, "fdatasync")
+        try real.fdatasync(fd, path: path)
+    }
+    func fsync(_ fd: Int32, path: String) throws(FileSystemError) {
+        try checkSync(path, "fsync")
+        try real.fsync(fd, path: path)
+    }
+    func ftruncate(_ fd: Int32, size: Int64, path: String) throws(FileSystemError) {
+        try real.ftruncate(fd, size: size, path: path)
+    }
+    func preallocate(_ fd: Int32, offset: Int64, length: Int64, path: String) throws(FileSystemError) {
+        let size = try real.fileSize(fd, path: path)
+        let growth = Int(max(0, offset + length - size))
+        lock.lock()
+        if let left = _spaceLeft {
+            if growth > left {
+                lock.unlock()
+                throw FileSystemError(operation: "fallocate", path: path, errno: ENOSPC)
+            }
+            _spaceLeft = left - growth
+        }
+        lock.unlock()
+        try real.preallocate(fd, offset: offset, length: length, path: path)
+    }
+    func fileSize(_ fd: Int32, path: String) throws(FileSystemError) -> Int64 { try real.fileSize(fd, path: path) }
+    func rename(_ from: String, _ to: String) throws(FileSystemError) {
+        if let code = failRenames { throw FileSystemError(operation: "rename", path: from, errno: code) }
+        try real.rename(from, to)
+    }
+    func unlink(_ path: String) throws(FileSystemError) { try real.unlink(path) }
+    func makeDirectory(_ path: String) throws(FileSystemError) { try real.makeDirectory(path) }
+    func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try real.listDirectory(path) }
+    func syncDirectory(_ path: String) throws(FileSystemError) {
+        try checkSync(path, "fsync directory")
+        try real.syncDirectory(path)
+    }
+    func map(_ fd: Int32, length: Int, path: String) throws(FileSystemError) -> UnsafeRawPointer {
+        try real.map(fd, length: length, path: path)
+    }
+    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
+    func nextData(_ fd: Int32, from offset: Int64) -> Int64? { real.nextData(fd, from: offset) }
+    func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { real.nextHole(fd, from: offset) }
+    func lockFile(_ path: String) throws(FileSystemError) -> Int32? { try real.lockFile(path) }
+}
