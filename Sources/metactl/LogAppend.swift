@@ -90,10 +90,11 @@ struct LogAppendCommand: ParsableCommand {
         }
     }
 
-    /// `groupThreads` threads claim batches and append them concurrently; `synced` reports the highest
-    /// index below which every append has returned (so everything up to it is durable).
+    /// `groupThreads` threads reserve index ranges in turn and append them concurrently with
+    /// `append(_:at:)`, so the log's group commit shares fdatasyncs between them. `synced` reports the
+    /// highest index below which every append has returned (so everything up to it is durable).
     private func appendConcurrently(_ log: Log) throws {
-        let state = GroupAppendState(remaining: count, watermark: log.lastIndex)
+        let state = GroupAppendState(remaining: count, next: log.lastIndex + 1)
         let group = DispatchGroup()
         let batch = self.batch
         let entryBytes = self.entryBytes
@@ -102,19 +103,16 @@ struct LogAppendCommand: ParsableCommand {
             let thread = Thread {
                 defer { group.leave() }
                 var entries = EntryBatch(reservingBytes: batch * entryBytes)
-                while true {
-                    let n = state.claim(upTo: batch)
-                    if n == 0 { return }
-                    var first = log.lastIndex + 1
+                while let (first, n) = state.claim(upTo: batch) {
+                    StandardBatch.fill(&entries, first: first, count: n, entryBytes: entryBytes)
                     while true {
-                        StandardBatch.fill(&entries, first: first, count: n, entryBytes: entryBytes)
                         do {
-                            let range = try log.append(entries, at: first)
-                            state.finished(range)
+                            state.finished(try log.append(entries, at: first))
                             break
-                        } catch let LogError.nonContiguous(expected, _) {
-                            // Another thread took these indexes first: rebuild at the log's next index.
-                            first = max(expected, log.lastIndex + 1)
+                        } catch let LogError.nonContiguous(expected, found) where expected < found {
+                            // A thread that reserved an earlier range has not queued it yet: retry.
+                            if state.error != nil { return }
+                            sched_yield()
                         } catch {
                             state.fail(error)
                             return
@@ -143,14 +141,23 @@ enum StandardBatch {
     }
 }
 
-/// Shared state of the group-commit appenders: batches left to claim, and the durable watermark.
+/// Shared state of the group-commit appenders: entries left to reserve, the next index to hand out, and
+/// the durable watermark.
 final class GroupAppendState: @unchecked Sendable {
     private let lock = NSLock()
     private var remaining: Int
+    private var next: UInt64
     private var watermark: UInt64
     /// Durable ranges above the watermark, lowerBound -> upperBound.
     private var done: [UInt64: UInt64] = [:]
     private var firstError: Error?
+
+    /// `remaining` entries to append from index `next` on.
+    init(remaining: Int, next: UInt64) {
+        self.remaining = remaining
+        self.next = next
+        self.watermark = next - 1
+    }
 
     /// The first failure of any appender, nil when all succeeded.
     var error: Error? {
@@ -159,18 +166,16 @@ final class GroupAppendState: @unchecked Sendable {
         return firstError
     }
 
-    init(remaining: Int, watermark: UInt64) {
-        self.remaining = remaining
-        self.watermark = watermark
-    }
-
-    /// Claims up to `limit` entries to append; 0 when nothing is left or an appender failed.
-    func claim(upTo limit: Int) -> Int {
+    /// Reserves the next up to `limit` indexes; nil when nothing is left or an appender failed.
+    func claim(upTo limit: Int) -> (first: UInt64, count: Int)? {
         lock.lock()
         defer { lock.unlock() }
         let n = min(limit, remaining)
+        guard n > 0 else { return nil }
         remaining -= n
-        return n
+        let first = next
+        next += UInt64(n)
+        return (first, n)
     }
 
     /// Records that `range` is durable and prints `synced` when the contiguous durable prefix grows.

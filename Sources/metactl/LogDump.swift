@@ -29,31 +29,28 @@ struct LogDumpCommand: ParsableCommand {
             try LogReading.requireDirectory(dir)
             if let count, count < 0 { throw LogOutput.usage("dump", "--count must be >= 0, got \(count)") }
             let report = try LogInspector.verify(directory: dir)
-            if let first = report.problems.first {
-                throw first
+            let start = from ?? report.firstIndex
+            if from != nil && (start < report.firstIndex || start > report.lastIndex) {
+                throw LogToolError.indexOutOfRange(
+                    flag: "--from", index: start, firstIndex: report.firstIndex, lastIndex: report.lastIndex)
             }
-            try LogReading.withReadableLog(dir, report: report) { log in
-                let start = from ?? log.firstIndex
-                if from != nil && (start < log.firstIndex || start > log.lastIndex) {
-                    throw LogToolError.indexOutOfRange(
-                        flag: "--from", index: start, firstIndex: log.firstIndex, lastIndex: log.lastIndex)
+            if !json { LogOutput.line("index term kind size crc32c head") }
+            // Entries before a corruption are printed; reaching it ends the dump with exit code 1.
+            try LogReading.forEachEntry(dir, from: start, limit: count ?? .max) { header, bytes in
+                let crc = String(CRC32C.extend(0, bytes), radix: 16)
+                let padded = String(repeating: "0", count: 8 - crc.count) + crc
+                let head = LogOutput.hex(UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.headBytes)))
+                if json {
+                    LogOutput.line(try LogOutput.json([
+                        "index": header.index, "term": header.term, "kind": Int(header.kind),
+                        "size": bytes.count, "crc32c": padded, "head": head,
+                    ] as [String: Any]))
+                } else {
+                    LogOutput.line("\(header.index) \(header.term) \(header.kind) \(bytes.count) \(padded) \(head)")
                 }
-                if !json { LogOutput.line("index term kind size crc32c head") }
-                try LogReading.forEachEntry(log, from: start, limit: count ?? .max) { header, bytes in
-                    let crc = String(CRC32C.extend(0, bytes), radix: 16)
-                    let padded = String(repeating: "0", count: 8 - crc.count) + crc
-                    let head = LogOutput.hex(UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.headBytes)))
-                    if json {
-                        LogOutput.line(try LogOutput.json([
-                            "index": header.index, "term": header.term, "kind": Int(header.kind),
-                            "size": bytes.count, "crc32c": padded, "head": head,
-                        ] as [String: Any]))
-                    } else {
-                        LogOutput.line("\(header.index) \(header.term) \(header.kind) \(bytes.count) \(padded) \(head)")
-                    }
-                    return true
-                }
+                return true
             }
+            if let problem = report.problems.first, count == nil { throw problem }
         }
     }
 }

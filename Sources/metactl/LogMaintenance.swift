@@ -8,7 +8,7 @@ enum LogMaintenance {
         try LogReading.requireDirectory(directory)
         let log = try Log(directory: directory, options: LogOptions(durability: .syncEveryAppend))
         if let torn = log.recovery.tornTail {
-            LogOutput.line("opening cut a torn tail: \(torn.file) offset \(torn.offset) (\(torn.bytes) bytes)")
+            LogOutput.line("opening cut a torn tail: \(torn.file) offset \(torn.offset) (\(torn.bytesDropped) bytes)")
         }
         return log
     }
@@ -27,14 +27,18 @@ struct LogRepairCommand: ParsableCommand {
         try LogOutput.run("repair") {
             try LogReading.requireDirectory(dir)
             let report = try LogInspector.repair(directory: dir)
-            guard let dropped = report.droppedRange else {
+            guard report.changed else {
                 LogOutput.line("nothing to repair in \(dir)")
                 return
             }
-            LogOutput.line("dropped \(dropped.lowerBound)...\(dropped.upperBound) "
-                + "(\(dropped.upperBound - dropped.lowerBound + 1) entries, \(report.droppedBytes) bytes)")
+            if let cut = report.cutAt { LogOutput.line("cut at \(LogProblem(cut))") }
+            if let first = report.droppedFirstIndex, let last = report.droppedLastIndex, last >= first {
+                LogOutput.line("dropped \(first)...\(last) (\(last - first + 1) entries, \(report.droppedBytes) bytes)")
+            } else {
+                LogOutput.line("dropped no entries (\(report.droppedBytes) bytes)")
+            }
             LogOutput.line("files \(report.files.joined(separator: " "))")
-            LogOutput.line("copy \(report.copyDirectory)")
+            LogOutput.line("copy \(report.backupDirectory ?? "none")")
         }
     }
 }

@@ -96,15 +96,12 @@ enum LogOutput {
 /// Errors metactl raises itself (bad arguments that only the log can judge, or a failed payload check).
 enum LogToolError: Error, CustomStringConvertible {
     case indexOutOfRange(flag: String, index: UInt64, firstIndex: UInt64, lastIndex: UInt64)
-    case copyFailed(directory: String, reason: String)
     case noDirectory(String)
 
     var description: String {
         switch self {
         case let .indexOutOfRange(flag, index, first, last):
             return "\(flag) \(index) is outside the log (first index \(first), last index \(last))"
-        case let .copyFailed(directory, reason):
-            return "could not copy \(directory) to a scratch directory: \(reason)"
         case let .noDirectory(directory):
             return "\(directory) is not a log directory (it does not exist or is not a directory)"
         }

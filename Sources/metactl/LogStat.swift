@@ -44,7 +44,7 @@ struct LogStatCommand: ParsableCommand {
             for segment in report.segments { LogOutput.line(LogSegmentText.line(segment)) }
             LogOutput.line("bytes \(report.segments.reduce(0) { $0 + Int64($1.bytes) })")
             if let offset = report.tornTailOffset {
-                LogOutput.line("tornTail \(report.segments.last?.file ?? "?") offset \(offset)")
+                LogOutput.line("tornTail \(report.tornTailFile ?? "?") offset \(offset)")
             } else {
                 LogOutput.line("tornTail none")
             }
@@ -53,7 +53,7 @@ struct LogStatCommand: ParsableCommand {
                 LogOutput.errorLine("metactl log stat: \(dir) is corrupt: \(LogProblem(first)) (see metactl log verify)")
                 throw ExitCode(LogOutput.corruptionExit)
             }
-            let state = try LogReading.withReadableLog(dir, report: report) { $0.hardState }
+            let state = try LogInspector.hardState(directory: dir)
             LogOutput.line(
                 "hardState term \(state.term) vote \(state.vote) commit \(state.commit) context \(state.context.count) bytes")
         }

@@ -78,13 +78,11 @@ struct LogVerifyCommand: ParsableCommand {
             var problems = report.problems.map(LogProblem.init)
             var payloadsChecked: Int?
             if payload != nil && problems.isEmpty {
-                let check = try LogReading.withReadableLog(dir, report: report) { log in
-                    try checkPayloads(log, segments: report.segments)
-                }
+                let check = try checkPayloads(from: report.firstIndex, segments: report.segments)
                 payloadsChecked = check.checked
                 problems += check.problems
             }
-            let tornFile = report.tornTailOffset == nil ? nil : report.segments.last?.file
+            let tornFile = report.tornTailOffset == nil ? nil : report.tornTailFile
             if json {
                 let object: [String: Any] = [
                     "directory": dir,
@@ -120,11 +118,13 @@ struct LogVerifyCommand: ParsableCommand {
     }
 
     /// Compares every payload with the standard payload of its index at the payload's own length.
-    private func checkPayloads(_ log: Log, segments: [SegmentInfo]) throws -> (checked: Int, problems: [LogProblem]) {
+    private func checkPayloads(
+        from first: UInt64, segments: [SegmentInfo]
+    ) throws -> (checked: Int, problems: [LogProblem]) {
         var checked = 0
         var mismatches = 0
         var problems: [LogProblem] = []
-        try LogReading.forEachEntry(log, from: log.firstIndex) { header, bytes in
+        try LogReading.forEachEntry(dir, from: first) { header, bytes in
             checked += 1
             if !StandardPayload.matches(index: header.index, bytes: bytes) {
                 mismatches += 1

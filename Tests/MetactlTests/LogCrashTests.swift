@@ -41,6 +41,7 @@ final class LogCrashTests: XCTestCase {
         var totalSynced = 0
         var roundsWithRotation = 0
         var segmentsBefore = 0
+        var tornRounds = 0
         for number in 0..<24 {
             var round = Round(
                 number: number,
@@ -49,7 +50,7 @@ final class LogCrashTests: XCTestCase {
                 batch: Int.random(in: 1...8, using: &random),
                 segmentBytes: number % 2 == 0 ? 64 << 10 : 128 << 10,
                 killAfterOutput: number % 5 != 4,
-                delayMilliseconds: Int.random(in: 0...60, using: &random))
+                delayMilliseconds: Int.random(in: 0...200, using: &random))
             let context = "seed \(seed) round \(round)"
 
             let child = try Metactl.start([
@@ -105,6 +106,7 @@ final class LogCrashTests: XCTestCase {
             XCTAssertEqual(log.lastIndex, verifiedLast, "open kept other entries than verify; \(context)")
             XCTAssertEqual(log.firstIndex, 1, context)
             if let torn = report["tornTailOffset"] as? NSNumber {
+                tornRounds += 1
                 XCTAssertEqual(log.recovery.tornTail?.offset, torn.int64Value, context)
             } else {
                 XCTAssertNil(log.recovery.tornTail, context)
@@ -126,7 +128,7 @@ final class LogCrashTests: XCTestCase {
         XCTAssertGreaterThan(totalSynced, 100, "seed \(seed)")
         XCTAssertGreaterThan(roundsWithRotation, 5, "seed \(seed)")
         print("LogCrashTests: 24 rounds, \(totalSynced) synced lines, last index \(lastIndex), "
-            + "\(segmentsBefore) segments, \(roundsWithRotation) rounds rotated")
+            + "\(segmentsBefore) segments, \(roundsWithRotation) rounds rotated, \(tornRounds) torn tails cut")
     }
 
     /// After a crash the next append continues at the recovered last index + 1 (no gap, no overlap),
@@ -140,7 +142,9 @@ final class LogCrashTests: XCTestCase {
             "--sync", "always", "--segment-bytes", "65536",
         ])
         let giveUp = Date().addingTimeInterval(20)
-        while child.newLines().count < 5 && Date() < giveUp && child.pump(timeout: 0.05) {}
+        var seen = 0
+        while seen < 5 && Date() < giveUp && child.pump(timeout: 0.05) { seen += child.newLines().count }
+        XCTAssertGreaterThanOrEqual(seen, 5, child.stderrText)
         child.kill()
         XCTAssertEqual(child.finish(), .signaled(SIGKILL))
         let before = try Metactl.json(["log", "verify", "--dir", dir, "--json"])

@@ -170,7 +170,10 @@ final class LogMaintenanceTests: XCTestCase {
 
         let repair = try Metactl.run(["log", "repair", "--dir", dir], expect: 0)
         let lines = repair.lines
-        XCTAssertEqual(lines.first?.hasPrefix("dropped \(index)...600 (\(600 - index + 1) entries, "), true, "\(repair)")
+        XCTAssertEqual(
+            lines.first, "cut at \(target.name) offset \(offset - 32) index \(index): frame checksum mismatch", "\(repair)")
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("dropped \(index)...600 (\(600 - index + 1) entries, ") }, "\(repair)")
         XCTAssertTrue(lines.contains { $0.hasPrefix("files ") && $0.contains(target.name) }, "\(repair)")
         guard let copyLine = lines.first(where: { $0.hasPrefix("copy ") }) else { return XCTFail("\(repair)") }
         let copy = String(copyLine.dropFirst(5))

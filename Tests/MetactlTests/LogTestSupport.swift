@@ -30,18 +30,19 @@ struct ListedSegment {
 
 /// Builds logs through `metactl log append` and damages their files at exact places.
 enum LogFixture {
-    /// Appends `count` standard entries of `entryBytes` with one sync at the end; checks the output.
+    /// Appends `count` standard entries of `entryBytes` (by default with one sync at the end) to a new
+    /// log; checks that it printed `expectLines` lines, the last `synced <count>`.
     static func append(
         _ dir: String, count: Int, entryBytes: Int, segmentBytes: Int = 64 << 10, batch: Int = 16,
-        file: StaticString = #filePath, line: UInt = #line
+        sync: String = "none", expectLines: Int = 1, file: StaticString = #filePath, line: UInt = #line
     ) throws {
         let result = try Metactl.run(
             [
                 "log", "append", "--dir", dir, "--count", "\(count)", "--entry-bytes", "\(entryBytes)",
-                "--batch", "\(batch)", "--sync", "none", "--segment-bytes", "\(segmentBytes)",
+                "--batch", "\(batch)", "--sync", sync, "--segment-bytes", "\(segmentBytes)",
             ], expect: 0, file: file, line: line)
-        XCTAssertEqual(result.lines.count, 1, "\(result)", file: file, line: line)
-        XCTAssertTrue(result.lines.first?.hasPrefix("synced ") ?? false, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.lines.count, expectLines, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.lines.last, "synced \(count)", "\(result)", file: file, line: line)
     }
 
     /// The segments `metactl log verify --json` reports, in order.
