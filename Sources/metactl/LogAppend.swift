@@ -37,8 +37,13 @@ struct LogAppendCommand: ParsableCommand {
     @Option(help: "always (sync every append), group (group commit, 4 threads) or none (one sync at the end).")
     var sync: LogSyncMode = .always
 
-    @Option(name: .customLong("segment-bytes"), help: "Segment rotation size in bytes.")
-    var segmentBytes: Int = 64 << 20
+    @Option(
+        name: .customLong("segment-bytes"),
+        help: "Segment rotation size in bytes (default: the existing log's, or 64 MiB for a new log).")
+    var segmentBytes: Int?
+
+    /// Segment sizes MetaLog accepts (4 KiB ... 2 GiB).
+    static let segmentBytesRange = 4096...(1 << 31)
 
     /// Threads appending at once in `--sync group`.
     static let groupThreads = 4
@@ -50,8 +55,13 @@ struct LogAppendCommand: ParsableCommand {
                 throw LogOutput.usage("append", "--entry-bytes must be >= 0, got \(entryBytes)")
             }
             guard batch >= 1 else { throw LogOutput.usage("append", "--batch must be >= 1, got \(batch)") }
-            guard segmentBytes >= 1 else {
-                throw LogOutput.usage("append", "--segment-bytes must be >= 1, got \(segmentBytes)")
+            let segmentBytes = self.segmentBytes ?? LogMaintenance.existingSegmentBytes(dir) ?? (64 << 20)
+            // Checked here too: MetaLog's own check of this argument is not safe to reach (see
+            // notes/logtools-needs.md), and the message can name the flag.
+            guard Self.segmentBytesRange.contains(segmentBytes) else {
+                throw LogOutput.usage(
+                    "append", "--segment-bytes must be between \(Self.segmentBytesRange.lowerBound) and "
+                        + "\(Self.segmentBytesRange.upperBound), got \(segmentBytes)")
             }
             let durability: Durability
             switch sync {

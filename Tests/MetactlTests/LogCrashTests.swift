@@ -161,7 +161,7 @@ final class LogCrashTests: XCTestCase {
         XCTAssertEqual(JSON.uint64(after["lastIndex"]), last + 10)
         XCTAssertEqual(JSON.int(after["payloadsChecked"]), Int(last + 10))
         XCTAssertTrue(after["tornTailOffset"] is NSNull, "\(after)")
-        let log = try Log(directory: dir)
+        let log = try Log(directory: dir, options: LogOptions(segmentBytes: 64 << 10))
         XCTAssertEqual(try log.entry(at: last + 1).payload, StandardPayload.make(index: last + 1, size: 77))
         XCTAssertEqual(try log.entry(at: last).payload, StandardPayload.make(index: last, size: 300))
         try log.close()

@@ -37,7 +37,8 @@ final class LogMaintenanceTests: XCTestCase {
 
     func testAppendModesPrintEveryDurablePoint() throws {
         let always = try Metactl.run(
-            ["log", "append", "--dir", dir, "--count", "10", "--entry-bytes", "33", "--batch", "4", "--sync", "always"],
+            ["log", "append", "--dir", dir, "--count", "10", "--entry-bytes", "33", "--batch", "4", "--sync", "always",
+             "--segment-bytes", "65536"],
             expect: 0)
         XCTAssertEqual(always.lines, ["synced 4", "synced 8", "synced 10"])
         let none = try Metactl.run(
@@ -54,7 +55,7 @@ final class LogMaintenanceTests: XCTestCase {
         XCTAssertEqual(synced.last, 1035, "\(group)")
         XCTAssertGreaterThan(synced.first ?? 0, 35)
         try verifyPayloads(expectFirst: 1, last: 1035)
-        let log = try Log(directory: dir)
+        let log = try Log(directory: dir, options: LogOptions(segmentBytes: 64 << 10))
         XCTAssertEqual(try log.entry(at: 8).payload, StandardPayload.make(index: 8, size: 33))
         XCTAssertEqual(try log.entry(at: 20).payload, [])
         XCTAssertEqual(try log.entry(at: 1035).payload, StandardPayload.make(index: 1035, size: 120))
@@ -89,7 +90,7 @@ final class LogMaintenanceTests: XCTestCase {
 
     func testStatShowsSegmentsRangesAndHardState() throws {
         try LogFixture.append(dir, count: 500, entryBytes: 200)
-        let log = try Log(directory: dir)
+        let log = try Log(directory: dir, options: LogOptions(segmentBytes: 64 << 10))
         try log.saveHardState(HardState(term: 7, vote: 3, commit: 42, context: [1, 2, 3, 4, 5]))
         try log.close()
 
@@ -126,6 +127,11 @@ final class LogMaintenanceTests: XCTestCase {
             ["log", "append", "--dir", dir, "--count", "5", "--entry-bytes", "100", "--batch", "5"], expect: 0)
         XCTAssertEqual(append.lines, ["synced 128"])
         try verifyPayloads(expectFirst: 1, last: 128)
+        // Neither truncate nor an append without --segment-bytes changed the log's segment size.
+        for segment in try LogFixture.segments(dir) where !segment.sealed {
+            let size = try FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? NSNumber
+            XCTAssertEqual(size?.intValue, 64 << 10, segment.name)
+        }
 
         let same = try Metactl.run(["log", "truncate", "--dir", dir, "--after", "128"], expect: 0)
         XCTAssertEqual(same.lines, ["nothing dropped; lastIndex 128"])

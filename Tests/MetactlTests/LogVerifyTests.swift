@@ -81,7 +81,7 @@ final class LogVerifyTests: XCTestCase {
         XCTAssertTrue(text.lines.contains("problems 0"), "\(text)")
 
         // verify changed nothing: the library still finds (and now cuts) the same torn tail.
-        let log = try Log(directory: dir)
+        let log = try Log(directory: dir, options: LogOptions(segmentBytes: 64 << 10))
         XCTAssertEqual(log.lastIndex, 49, file: file, line: line)
         XCTAssertEqual(log.recovery.tornTail?.offset, Int64(torn), file: file, line: line)
         try log.close()
@@ -151,7 +151,7 @@ final class LogVerifyTests: XCTestCase {
         let dir = scratch.child("log")
         try LogFixture.append(dir, count: 10, entryBytes: 64)
         // Entry 11 carries entry 12's payload: every frame is valid, only the payload check can see it.
-        let log = try Log(directory: dir)
+        let log = try Log(directory: dir, options: LogOptions(segmentBytes: 64 << 10))
         var batch = EntryBatch()
         batch.append(term: 1, payload: StandardPayload.make(index: 12, size: 64))
         try log.append(batch)
@@ -191,5 +191,9 @@ final class LogVerifyTests: XCTestCase {
             ["log", "append", "--dir", scratch.child("x"), "--count", "3", "--entry-bytes", "10", "--batch", "0"],
             expect: 2)
         XCTAssertEqual(negative.stderr, "metactl log append: --batch must be >= 1, got 0\n")
+        let tiny = try Metactl.run(
+            ["log", "append", "--dir", scratch.child("y"), "--count", "3", "--entry-bytes", "10", "--segment-bytes", "100"],
+            expect: 2)
+        XCTAssertEqual(tiny.stderr, "metactl log append: --segment-bytes must be between 4096 and 2147483648, got 100\n")
     }
 }
