@@ -42,6 +42,11 @@ struct LogAppendCommand: ParsableCommand {
         help: "Segment rotation size in bytes (default: the existing log's, or 64 MiB for a new log).")
     var segmentBytes: Int?
 
+    /// Largest payload `append` writes (a test tool's limit, far above any metadata entry).
+    static let maxEntryBytes = 64 << 20
+    /// Largest payload total of one batch (bounds the batch buffer).
+    static let maxBatchBytes = 1 << 30
+
     /// Segment sizes MetaLog accepts (4 KiB ... 2 GiB).
     static let segmentBytesRange = 4096...(1 << 31)
 
@@ -51,10 +56,15 @@ struct LogAppendCommand: ParsableCommand {
     func run() throws {
         try LogOutput.run("append") {
             guard count >= 0 else { throw LogOutput.usage("append", "--count must be >= 0, got \(count)") }
-            guard entryBytes >= 0 else {
-                throw LogOutput.usage("append", "--entry-bytes must be >= 0, got \(entryBytes)")
+            guard (0...Self.maxEntryBytes).contains(entryBytes) else {
+                throw LogOutput.usage(
+                    "append", "--entry-bytes must be between 0 and \(Self.maxEntryBytes), got \(entryBytes)")
             }
             guard batch >= 1 else { throw LogOutput.usage("append", "--batch must be >= 1, got \(batch)") }
+            guard batch <= Self.maxBatchBytes / max(entryBytes, 1) else {
+                throw LogOutput.usage(
+                    "append", "--batch \(batch) x --entry-bytes \(entryBytes) exceeds \(Self.maxBatchBytes) bytes per batch")
+            }
             let segmentBytes = self.segmentBytes ?? LogMaintenance.existingSegmentBytes(dir) ?? (64 << 20)
             // Checked here too: MetaLog's own check of this argument is not safe to reach (see
             // notes/logtools-needs.md), and the message can name the flag.

@@ -30,6 +30,23 @@ enum LogMaintenance {
         }
         return log
     }
+
+    /// Opens the log, checks that `index` (given as `flag`) lies in `firstIndex - 1 ... lastIndex`, runs
+    /// `change` (given the log and its last index before) and prints the line it returns, then closes the
+    /// log (closing is part of the command: its error is reported).
+    static func change(
+        _ directory: String, flag: String, index: UInt64, _ change: (Log, UInt64) throws -> String
+    ) throws {
+        let log = try open(directory)
+        defer { try? log.close() }
+        let first = log.firstIndex
+        let last = log.lastIndex
+        guard index <= last, first == 0 || index >= first - 1 else {
+            throw LogToolError.indexOutOfRange(flag: flag, index: index, firstIndex: first, lastIndex: last)
+        }
+        LogOutput.line(try change(log, last))
+        try log.close()
+    }
 }
 
 /// `metactl log repair`: cuts the log at its first corruption, keeping a copy of what was cut.
@@ -74,18 +91,12 @@ struct LogTruncateCommand: ParsableCommand {
 
     func run() throws {
         try LogOutput.run("truncate") {
-            let log = try LogMaintenance.open(dir)
-            defer { try? log.close() }
-            let first = log.firstIndex
-            let last = log.lastIndex
-            guard after + 1 >= first && after <= last else {
-                throw LogToolError.indexOutOfRange(flag: "--after", index: after, firstIndex: first, lastIndex: last)
+            try LogMaintenance.change(dir, flag: "--after", index: after) { log, last in
+                try log.truncate(after: after)
+                return after == last
+                    ? "nothing dropped; lastIndex \(log.lastIndex)"
+                    : "dropped \(after + 1)...\(last) (\(last - after) entries); lastIndex \(log.lastIndex)"
             }
-            try log.truncate(after: after)
-            LogOutput.line(after == last
-                ? "nothing dropped; lastIndex \(log.lastIndex)"
-                : "dropped \(after + 1)...\(last) (\(last - after) entries); lastIndex \(log.lastIndex)")
-            try log.close()
         }
     }
 }
@@ -96,24 +107,18 @@ struct LogCompactCommand: ParsableCommand {
         commandName: "compact",
         abstract: "Drop every entry through --through (whole segments are removed; the first index is kept durably).")
 
-    @Option(help: "Drop entries up to and including this index.")
-    var through: UInt64
-
     @Option(help: "The log directory.")
     var dir: String
 
+    @Option(help: "Drop entries up to and including this index.")
+    var through: UInt64
+
     func run() throws {
         try LogOutput.run("compact") {
-            let log = try LogMaintenance.open(dir)
-            defer { try? log.close() }
-            let first = log.firstIndex
-            let last = log.lastIndex
-            guard through + 1 >= first && through <= last else {
-                throw LogToolError.indexOutOfRange(flag: "--through", index: through, firstIndex: first, lastIndex: last)
+            try LogMaintenance.change(dir, flag: "--through", index: through) { log, _ in
+                try log.removePrefix(through: through)
+                return "firstIndex \(log.firstIndex) lastIndex \(log.lastIndex)"
             }
-            try log.removePrefix(through: through)
-            LogOutput.line("firstIndex \(log.firstIndex) lastIndex \(log.lastIndex)")
-            try log.close()
         }
     }
 }

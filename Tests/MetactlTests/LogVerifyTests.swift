@@ -195,5 +195,22 @@ final class LogVerifyTests: XCTestCase {
             ["log", "append", "--dir", scratch.child("y"), "--count", "3", "--entry-bytes", "10", "--segment-bytes", "100"],
             expect: 2)
         XCTAssertEqual(tiny.stderr, "metactl log append: --segment-bytes must be between 4096 and 2147483648, got 100\n")
+        let huge = try Metactl.run(
+            ["log", "append", "--dir", scratch.child("z"), "--count", "1", "--entry-bytes", "99999999999"], expect: 2)
+        XCTAssertEqual(huge.stderr, "metactl log append: --entry-bytes must be between 0 and 67108864, got 99999999999\n")
+        let wide = try Metactl.run(
+            ["log", "append", "--dir", scratch.child("z"), "--count", "1", "--entry-bytes", "1000000",
+             "--batch", "99999999999"], expect: 2)
+        XCTAssertTrue(wide.stderr.contains("exceeds 1073741824 bytes per batch"), "\(wide)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.child("z")), "a refused append created the log")
+        let small = scratch.child("small")
+        try LogFixture.append(small, count: 3, entryBytes: 8)
+        for command in ["truncate --after", "compact --through"] {
+            let words = command.split(separator: " ").map(String.init)
+            let overflow = try Metactl.run(["log", words[0], "--dir", small, words[1], "\(UInt64.max)"], expect: 2)
+            XCTAssertEqual(
+                overflow.stderr,
+                "metactl log \(words[0]): \(words[1]) \(UInt64.max) is outside the log (first index 1, last index 3)\n")
+        }
     }
 }
