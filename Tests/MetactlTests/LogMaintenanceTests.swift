@@ -186,6 +186,13 @@ final class LogMaintenanceTests: XCTestCase {
         let copyPath = copy.hasPrefix("/") ? copy : (dir as NSString).appendingPathComponent(copy)
         let kept = try FileManager.default.contentsOfDirectory(atPath: copyPath)
         XCTAssertFalse(kept.isEmpty, "the copy of the cut bytes is empty: \(copyPath)")
+        // The copy holds exactly the bytes the report says were dropped.
+        let copied = try kept.reduce(0) { sum, name in
+            let attributes = try FileManager.default.attributesOfItem(atPath: (copyPath as NSString).appendingPathComponent(name))
+            return sum + ((attributes[.size] as? NSNumber)?.intValue ?? 0)
+        }
+        let droppedLine = lines.first { $0.hasPrefix("dropped ") } ?? ""
+        XCTAssertTrue(droppedLine.hasSuffix(" entries, \(copied) bytes)"), "\(droppedLine) vs \(copied) bytes copied")
 
         try verifyPayloads(expectFirst: 1, last: index - 1)
         let append = try Metactl.run(
