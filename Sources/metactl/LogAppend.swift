@@ -44,11 +44,16 @@ struct LogAppendCommand: ParsableCommand {
 
     /// Largest payload `append` writes (a test tool's limit, far above any metadata entry).
     static let maxEntryBytes = 64 << 20
+    /// Most entries in one batch.
+    static let maxBatch = 1 << 20
     /// Largest payload total of one batch (bounds the batch buffer).
     static let maxBatchBytes = 1 << 30
 
     /// Segment sizes MetaLog accepts (4 KiB ... 2 GiB).
     static let segmentBytesRange = 4096...(1 << 31)
+
+    /// Batch buffers start with at most this many bytes and grow when needed.
+    static let reserveLimit = 16 << 20
 
     /// Threads appending at once in `--sync group`.
     static let groupThreads = 4
@@ -60,7 +65,9 @@ struct LogAppendCommand: ParsableCommand {
                 throw LogOutput.usage(
                     "append", "--entry-bytes must be between 0 and \(Self.maxEntryBytes), got \(entryBytes)")
             }
-            guard batch >= 1 else { throw LogOutput.usage("append", "--batch must be >= 1, got \(batch)") }
+            guard (1...Self.maxBatch).contains(batch) else {
+                throw LogOutput.usage("append", "--batch must be between 1 and \(Self.maxBatch), got \(batch)")
+            }
             guard batch <= Self.maxBatchBytes / max(entryBytes, 1) else {
                 throw LogOutput.usage(
                     "append", "--batch \(batch) x --entry-bytes \(entryBytes) exceeds \(Self.maxBatchBytes) bytes per batch")
@@ -97,7 +104,7 @@ struct LogAppendCommand: ParsableCommand {
 
     /// One thread, one append per batch; prints after each when `printEachBatch`.
     private func appendSequentially(_ log: Log, printEachBatch: Bool) throws {
-        var entries = EntryBatch(reservingBytes: batch * entryBytes)
+        var entries = EntryBatch(reservingBytes: min(batch * entryBytes, Self.reserveLimit))
         var remaining = count
         var next = log.lastIndex + 1
         while remaining > 0 {
@@ -122,7 +129,7 @@ struct LogAppendCommand: ParsableCommand {
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
-                var entries = EntryBatch(reservingBytes: batch * entryBytes)
+                var entries = EntryBatch(reservingBytes: min(batch * entryBytes, Self.reserveLimit))
                 while let (first, n) = state.claim(upTo: batch) {
                     StandardBatch.fill(&entries, first: first, count: n, entryBytes: entryBytes)
                     while true {
