@@ -74,40 +74,71 @@ struct FrameScanner {
         case corrupt(laterFrameOffset: Int)
     }
 
-    /// Searches [from, fileSize) for valid frames (skipping holes) and classifies the tail.
+    /// Searches [from, fileSize) for valid frames (skipping holes, and all-zero stretches found by
+    /// reading 256 KiB at a time rather than faulting pages in) and classifies the tail.
     /// `expected` is the index the invalid frame should have had.
     func classifyTail(from: Int, expected: UInt64) -> Tail {
         var lastNonZero = from
         var position = Int64(from)
         let end = Int64(fileSize)
         let maxFrames = UInt64(max(1, fileSize / SegmentFormat.frameHeaderSize))
+        let chunkSize = 256 << 10
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 8)
+        defer { chunk.deallocate() }
+        var p = from & ~7
         while position < end {
             guard let dataStart = fs.nextData(fd, from: position), dataStart < end else { break }
             let dataEnd = min(fs.nextHole(fd, from: dataStart) ?? end, end)
-            var p = Int(dataStart) & ~7
-            if p < from { p = from }
+            p = max(p, Int(dataStart) & ~7)
             let stop = Int(dataEnd)
             while p + 8 <= stop {
-                let word = (map + p).loadUnaligned(as: UInt64.self)
-                if word != 0 { lastNonZero = p + 8 }
-                if p + SegmentFormat.frameHeaderSize <= fileSize {
-                    let index = Frame.index(map + p)
-                    if index >= expected && index - expected < maxFrames,
-                        let size = frameSize(at: p, limit: fileSize, expecting: index)
-                    {
-                        let lag = UInt64(Frame.syncLag(map + p))
-                        if lag != UInt64(UInt32.max) && index >= lag && index - lag >= expected {
-                            return .corrupt(laterFrameOffset: p)
-                        }
-                        lastNonZero = max(lastNonZero, p + size)
-                        p += size
-                        continue
-                    }
+                // Skip all-zero chunks without touching the mapping.
+                let want = min(chunkSize, stop - p)
+                if let got = try? fs.pread(fd, UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want]), at: Int64(p), path: ""),
+                    got == want, FrameScanner.isZero(UnsafeRawBufferPointer(chunk), count: want)
+                {
+                    p += want
+                    continue
                 }
-                p += 8
+                let chunkEnd = min(p + want, stop)
+                while p + 8 <= chunkEnd {
+                    let word = (map + p).loadUnaligned(as: UInt64.self)
+                    if word != 0 { lastNonZero = max(lastNonZero, p + 8) }
+                    if p + SegmentFormat.frameHeaderSize <= fileSize {
+                        let index = Frame.index(map + p)
+                        if index >= expected && index - expected < maxFrames,
+                            let size = frameSize(at: p, limit: fileSize, expecting: index)
+                        {
+                            let lag = UInt64(Frame.syncLag(map + p))
+                            if lag != UInt64(UInt32.max) && index >= lag && index - lag >= expected {
+                                return .corrupt(laterFrameOffset: p)
+                            }
+                            lastNonZero = max(lastNonZero, p + size)
+                            p += size
+                            continue
+                        }
+                    }
+                    p += 8
+                }
             }
             position = Int64(max(stop, p))
         }
         return .torn(lastNonZero: lastNonZero)
+    }
+
+    /// Whether the first `count` bytes (a multiple of 8) are all zero.
+    static func isZero(_ bytes: UnsafeRawBufferPointer, count: Int) -> Bool {
+        var accumulator: UInt64 = 0
+        var i = 0
+        while i + 8 <= count {
+            accumulator |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+            if i & 4095 == 0 && accumulator != 0 { return false }
+        }
+        while i < count {
+            accumulator |= UInt64(bytes[i])
+            i += 1
+        }
+        return accumulator == 0
     }
 }

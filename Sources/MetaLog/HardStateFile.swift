@@ -80,6 +80,7 @@ enum MetaFiles {
             guard crc == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)) else {
                 throw bad(16, "first-index checksum mismatch")
             }
+            guard raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self) == 0 else { throw bad(20, "reserved first-index bytes are not zero") }
             return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         }
     }

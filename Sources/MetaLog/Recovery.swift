@@ -134,8 +134,8 @@ extension Log {
                 case let .torn(lastNonZero):
                     if lastNonZero > scan.end {
                         torn = TornTail(file: file.name, offset: Int64(scan.end), bytesDropped: Int64(lastNonZero - scan.end))
+                        try cutTail(segment, at: scan.end)
                     }
-                    try cutTail(segment, at: scan.end)
                 }
             }
         }
