@@ -1,1 +1,0 @@
-// Tests for Metactl are added by the issue that builds it.
