@@ -131,7 +131,8 @@ public struct SnapshotLayout: Sendable, Equatable {
         let expectedTable = t - count * UInt64(SnapshotFormat.tableEntryBytes)
         guard tableOffset == expectedTable else {
             throw SnapshotError.malformed(
-                path: path, offset: t + 16, what: "table offset \(tableOffset), the chunk count puts it at \(expectedTable)")
+                path: path, offset: t,
+                what: "chunk count \(count) puts the table at \(expectedTable), the table offset field says \(tableOffset)")
         }
         self.tableOffset = tableOffset
         digest = try tr.u64("digest")

@@ -16,7 +16,8 @@ public final class SnapshotReader {
     private var raw = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var decodedChunk = -1
     private var decodedLength = 0
-    private var nextChunk = 0
+    /// The chunk sequential reading is in, and the position inside its raw bytes.
+    private var sequentialChunk = 0
     private var positionInChunk = 0
 
     /// The header's description of the snapshot.
@@ -48,14 +49,15 @@ public final class SnapshotReader {
     /// Throws the first hash, decompression or I/O error, naming the chunk's offset.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var done = 0
-        while done < buffer.count {
-            if positionInChunk == decodedLength || decodedChunk != nextChunk - 1 {
-                guard nextChunk < layout.chunks.count else { break }
-                try decode(nextChunk)
-                nextChunk += 1
+        while done < buffer.count && sequentialChunk < layout.chunks.count {
+            let length = Int(layout.chunks[sequentialChunk].rawLength)
+            if positionInChunk == length {
+                sequentialChunk += 1
                 positionInChunk = 0
+                continue
             }
-            let n = min(buffer.count - done, decodedLength - positionInChunk)
+            if decodedChunk != sequentialChunk { try decode(sequentialChunk) }
+            let n = min(buffer.count - done, length - positionInChunk)
             UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[positionInChunk..<positionInChunk + n]))
             positionInChunk += n
@@ -77,10 +79,8 @@ public final class SnapshotReader {
 
     /// Starts sequential reading again at the first body byte.
     public func rewind() {
-        nextChunk = 0
+        sequentialChunk = 0
         positionInChunk = 0
-        decodedLength = 0
-        decodedChunk = -1
     }
 
     /// Decompresses chunk `k` and passes its raw bytes to `body` (valid only during the call). Throws
@@ -90,7 +90,7 @@ public final class SnapshotReader {
             throw SnapshotError.chunkOutOfRange(path: source.name, chunk: k, count: layout.chunks.count)
         }
         try decode(k)
-        // Sequential reading resumes correctly: its chunk is no longer the decoded one.
+        // Sequential reading re-decodes its own chunk on the next `read` if this replaced it.
         return try body(UnsafeRawBufferPointer(rebasing: raw[..<decodedLength]))
     }
 
@@ -117,7 +117,6 @@ public final class SnapshotReader {
         }
         decodedChunk = k
         decodedLength = Int(chunk.rawLength)
-        if positionInChunk > decodedLength { positionInChunk = decodedLength }
     }
 
     static func checkHash(_ chunk: SnapshotChunk, _ bytes: UnsafeRawBufferPointer, index: Int, path: String) throws {
