@@ -53,7 +53,8 @@ public final class SnapshotStore {
 
     /// Makes `writer`'s snapshot visible: finishes it if needed (fsync), renames it to its final name and
     /// fsyncs the directory. On return the snapshot is durable and `latest()` can return it. On a thrown error
-    /// the temporary file is removed (best effort) and the published set is unchanged.
+    /// before the rename, the temporary file is removed (best effort) and the published set is unchanged; if
+    /// only the final directory fsync fails, the snapshot is visible but may not survive a power loss.
     @discardableResult
     public func publish(_ writer: SnapshotWriter) throws -> SnapshotID {
         let id = writer.meta.id
