@@ -20,8 +20,9 @@ import CXXHash
 //   +--------------------------------------------------------------+ file size
 //
 // Hashes are XXH3-64. Chunk hash: over the stored bytes, seed = raw length << 8 | flags. Header checksum: over
-// header bytes before it. File digest: over every byte before the digest field. Footer checksum: over the table
-// and the trailer bytes before it (digest included).
+// header bytes before it. File digest: over the header, the chunk table and the trailer's first 24 bytes; as the
+// table holds every chunk's hash, the digest commits to every byte before it (each body byte is hashed once).
+// Footer checksum: over the table and the trailer bytes before it (digest included).
 
 /// Format constants and the pieces of the layout shared by the writer, the reader and the tools.
 enum SnapshotFormat {

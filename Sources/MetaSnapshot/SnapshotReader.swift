@@ -15,7 +15,6 @@ public final class SnapshotReader {
     private var stored = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var raw = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var decodedChunk = -1
-    private var decodedLength = 0
     /// The chunk sequential reading is in, and the position inside its raw bytes.
     private var sequentialChunk = 0
     private var positionInChunk = 0
@@ -56,7 +55,17 @@ public final class SnapshotReader {
                 positionInChunk = 0
                 continue
             }
-            if decodedChunk != sequentialChunk { try decode(sequentialChunk) }
+            if positionInChunk == 0 && buffer.count - done >= length && decodedChunk != sequentialChunk {
+                // The whole chunk fits: decode straight into the caller's buffer, no copy.
+                try decode(sequentialChunk, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + length]))
+                positionInChunk = length
+                done += length
+                continue
+            }
+            if decodedChunk != sequentialChunk {
+                try decode(sequentialChunk, into: raw)
+                decodedChunk = sequentialChunk
+            }
             let n = min(buffer.count - done, length - positionInChunk)
             UnsafeMutableRawBufferPointer(rebasing: buffer[done..<done + n])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[positionInChunk..<positionInChunk + n]))
@@ -89,9 +98,10 @@ public final class SnapshotReader {
         guard k >= 0, k < layout.chunks.count else {
             throw SnapshotError.chunkOutOfRange(path: source.name, chunk: k, count: layout.chunks.count)
         }
-        try decode(k)
+        try decode(k, into: raw)
+        decodedChunk = k
         // Sequential reading re-decodes its own chunk on the next `read` if this replaced it.
-        return try body(UnsafeRawBufferPointer(rebasing: raw[..<decodedLength]))
+        return try body(UnsafeRawBufferPointer(rebasing: raw[..<Int(layout.chunks[k].rawLength)]))
     }
 
     /// Chunk `k`'s decompressed bytes as an array.
@@ -99,24 +109,23 @@ public final class SnapshotReader {
         try withChunk(k) { Array($0) }
     }
 
-    private func decode(_ k: Int) throws {
+    /// Reads chunk `k`, checks its hash and leaves its raw bytes at the start of `target` (which must hold
+    /// `rawLength` bytes). Invalidates `raw`'s decoded chunk when `target` is `raw`.
+    private func decode(_ k: Int, into target: UnsafeMutableRawBufferPointer) throws {
         let chunk = layout.chunks[k]
         let storedCount = Int(chunk.storedLength)
-        let target = chunk.isRaw ? raw : stored
-        let storedBytes = UnsafeMutableRawBufferPointer(rebasing: target[..<storedCount])
-        decodedChunk = -1
+        if target.baseAddress == raw.baseAddress { decodedChunk = -1 }
+        let storedBytes = UnsafeMutableRawBufferPointer(rebasing: (chunk.isRaw ? target : stored)[..<storedCount])
         try source.read(at: chunk.offset, into: storedBytes)
         try Self.checkHash(chunk, UnsafeRawBufferPointer(storedBytes), index: k, path: source.name)
         if !chunk.isRaw {
             let n = LZ4_decompress_safe(
                 stored.baseAddress?.assumingMemoryBound(to: CChar.self),
-                raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(storedCount), Int32(chunk.rawLength))
+                target.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(storedCount), Int32(chunk.rawLength))
             guard n == Int32(chunk.rawLength) else {
                 throw SnapshotError.decompressionFailed(path: source.name, offset: chunk.offset, chunk: k)
             }
         }
-        decodedChunk = k
-        decodedLength = Int(chunk.rawLength)
     }
 
     static func checkHash(_ chunk: SnapshotChunk, _ bytes: UnsafeRawBufferPointer, index: Int, path: String) throws {
@@ -142,7 +151,6 @@ public final class SnapshotReader {
         for (k, chunk) in layout.chunks.enumerated() {
             let bytes = UnsafeMutableRawBufferPointer(rebasing: stored[..<Int(chunk.storedLength)])
             try source.read(at: chunk.offset, into: bytes)
-            _ = XXH3_64bits_update(state, bytes.baseAddress, bytes.count)
             do {
                 try Self.checkHash(chunk, UnsafeRawBufferPointer(bytes), index: k, path: source.name)
                 result.chunkOK.append(true)
@@ -151,7 +159,6 @@ public final class SnapshotReader {
                 if result.firstError == nil { result.firstError = error }
             }
         }
-        decodedChunk = -1
         let tail = try SnapshotLayout.read(
             source, at: layout.tableOffset, count: Int(layout.digestOffset - layout.tableOffset))
         tail.withUnsafeBytes { _ = XXH3_64bits_update(state, $0.baseAddress, $0.count) }
@@ -159,7 +166,7 @@ public final class SnapshotReader {
         result.digestOK = digest == layout.digest
         if !result.digestOK && result.firstError == nil {
             result.firstError = .checksumMismatch(
-                path: source.name, offset: 0, length: layout.digestOffset, what: "whole-file digest",
+                path: source.name, offset: 0, length: layout.digestOffset, what: "whole-file digest (header, table, trailer)",
                 expected: layout.digest, found: digest)
         }
         return result

@@ -10,14 +10,17 @@ public struct SnapshotWriterOptions: Sendable {
     public var acceleration: Int32 = 1
     /// Whether `finish()` fsyncs the file before closing it (the store always syncs on publish).
     public var syncOnFinish: Bool = true
+    /// Whether to try LZ4 at all; false stores every chunk raw (for bodies known to be incompressible).
+    public var compress: Bool = true
     /// Format minor version to write (tests write older minors; only 0 and 1 exist).
     var formatMinor: UInt16 = SnapshotFormat.minor
 
     /// Default options: 1 MiB chunks, LZ4 acceleration 1, fsync on finish.
-    public init(chunkBytes: Int = 1 << 20, acceleration: Int32 = 1, syncOnFinish: Bool = true) {
+    public init(chunkBytes: Int = 1 << 20, acceleration: Int32 = 1, syncOnFinish: Bool = true, compress: Bool = true) {
         self.chunkBytes = chunkBytes
         self.acceleration = acceleration
         self.syncOnFinish = syncOnFinish
+        self.compress = compress
     }
 }
 
@@ -87,7 +90,7 @@ public final class SnapshotWriter {
         digestState = XXH3_createState()
         XXH3_64bits_reset(digestState)
         do {
-            try header.withUnsafeBytes { try emit($0) }
+            try header.withUnsafeBytes { try emit($0, digest: true) }
         } catch {
             abandon()
             throw error
@@ -194,7 +197,7 @@ public final class SnapshotWriter {
     private func flush(_ chunk: UnsafeRawBufferPointer) throws {
         var stored = chunk
         var flags = SnapshotFormat.flagRaw
-        if worthCompressing(chunk) {
+        if options.compress && worthCompressing(chunk) {
             let n = LZ4_compress_fast_extState(
                 lz4State.baseAddress, chunk.baseAddress?.assumingMemoryBound(to: CChar.self),
                 compressed.baseAddress?.assumingMemoryBound(to: CChar.self),
@@ -206,7 +209,7 @@ public final class SnapshotWriter {
         }
         let rawLength = UInt32(chunk.count)
         let hash = SnapshotFormat.hash(stored, seed: SnapshotFormat.chunkSeed(rawLength: rawLength, flags: flags))
-        try emit(stored)
+        try emit(stored, digest: false)
         table.u64(fileOffset - UInt64(stored.count))
         table.u32(UInt32(stored.count))
         table.u32(rawLength)
@@ -228,11 +231,12 @@ public final class SnapshotWriter {
         return n > 0
     }
 
-    /// Writes bytes to the file and folds them into the whole-file digest.
-    private func emit(_ bytes: UnsafeRawBufferPointer) throws {
+    /// Writes bytes to the file, folding them into the whole-file digest if `digest` (header bytes; chunk
+    /// bytes enter the digest through their hashes in the table).
+    private func emit(_ bytes: UnsafeRawBufferPointer, digest: Bool) throws {
         guard let fd else { throw SnapshotError.closed("snapshot writer \(path)") }
         try fs.write(fd, bytes, path: path)
-        _ = XXH3_64bits_update(digestState, bytes.baseAddress, bytes.count)
+        if digest { _ = XXH3_64bits_update(digestState, bytes.baseAddress, bytes.count) }
         fileOffset += UInt64(bytes.count)
     }
 }

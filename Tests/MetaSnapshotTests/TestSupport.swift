@@ -96,7 +96,7 @@ func reframe(_ file: [UInt8], header: [UInt8]) throws -> [UInt8] {
     trailer.u64(layout.rawLength)
     trailer.u64(tableOffset)
     out.append(contentsOf: trailer.buffer)
-    let digest = out.withUnsafeBytes { SnapshotFormat.hash($0) }
+    let digest = (header + out[Int(tableOffset)...]).withUnsafeBytes { SnapshotFormat.hash($0) }
     withUnsafeBytes(of: digest.littleEndian) { out.append(contentsOf: $0) }
     let checksum = out[Int(tableOffset)...].withUnsafeBytes { SnapshotFormat.hash($0) }
     withUnsafeBytes(of: checksum.littleEndian) { out.append(contentsOf: $0) }
