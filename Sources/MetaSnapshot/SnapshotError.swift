@@ -52,7 +52,8 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .truncated(path, offset, needed, what):
             return "\(path): truncated at offset \(offset): \(what) needs \(needed) more bytes; the file is incomplete"
         case let .badMagic(path, offset, what):
-            return "\(path): bad \(what) magic at offset \(offset); not a MetaSnapshot file or damaged"
+            return "\(path): bad \(what) magic at offset \(offset); the file is truncated, incomplete, damaged "
+                + "or not a MetaSnapshot file"
         case let .unsupportedVersion(path, offset, major, minor, supported):
             return "\(path): format version \(major).\(minor) at offset \(offset) is not supported "
                 + "(this reader understands major version \(supported)); use a newer metactl"

@@ -118,7 +118,7 @@ public struct SnapshotLayout: Sendable, Equatable {
         tr.position = 40
         let endMagic = try tr.take(8, "end magic")
         if endMagic != SnapshotFormat.endMagic {
-            throw SnapshotError.badMagic(path: path, offset: t + 40, what: "footer end (file truncated or incomplete?)")
+            throw SnapshotError.badMagic(path: path, offset: t + 40, what: "footer end")
         }
         tr.position = 0
         let count = try tr.u64("chunk count")
