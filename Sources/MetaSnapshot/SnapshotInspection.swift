@@ -92,9 +92,13 @@ public struct SnapshotInspection: Sendable {
 public struct SnapshotListingEntry: Sendable, Equatable {
     /// What kind of file this is in a store directory.
     public enum Kind: String, Sendable { case published, partial, temporary }
+    /// File name inside the directory.
     public var name: String
+    /// Published snapshot, partial transfer or temporary leftover.
     public var kind: Kind
+    /// The snapshot id the name carries (nil for temporary files).
     public var id: SnapshotID?
+    /// File size.
     public var bytes: UInt64
     /// For published files: "ok" when header and footer read (chunk hashes are not checked), else the error.
     public var status: String

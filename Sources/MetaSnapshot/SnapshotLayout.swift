@@ -2,8 +2,9 @@
 /// and the footer (never the body), checks the header checksum, the footer checksum and that the chunk table
 /// tiles the body exactly. Every failure names the offset of the first bad byte (or of the checksummed range).
 public struct SnapshotLayout: Sendable, Equatable {
-    /// Format major and minor version of the file.
+    /// Format major version of the file (always 1 for a layout that opened).
     public var major: UInt16
+    /// Format minor version of the file.
     public var minor: UInt16
     /// Header length in bytes (the first chunk starts here).
     public var headerLength: UInt64

@@ -57,6 +57,7 @@ public final class SnapshotFileSource: SnapshotSource {
 
 /// Snapshot bytes held in memory.
 public final class SnapshotMemorySource: SnapshotSource {
+    /// The snapshot bytes.
     public let bytes: [UInt8]
     public let name: String
     public var size: UInt64 { UInt64(bytes.count) }
