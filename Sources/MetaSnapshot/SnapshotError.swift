@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// Every failure MetaSnapshot reports. Cases carry the facts (file, offset, chunk, expected and found values);
 /// `description` says what is wrong and where, so an operator can act on it.
 ///
@@ -48,7 +50,7 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .io(path, operation, errno):
-            return "\(path): \(operation) failed with errno \(errno)"
+            return "\(path): \(operation) failed: \(Errno(rawValue: errno)) (errno \(errno))"
         case let .truncated(path, offset, needed, what):
             return "\(path): truncated at offset \(offset): \(what) needs \(needed) more bytes; the file is incomplete"
         case let .badMagic(path, offset, what):

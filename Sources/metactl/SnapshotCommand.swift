@@ -21,6 +21,16 @@ func snapshotWarn(_ message: String) {
     line.withUTF8 { _ = try? FileDescriptor.standardError.writeAll(UnsafeRawBufferPointer($0)) }
 }
 
+/// Runs `body`; any error is printed to standard error and becomes exit status 1.
+func snapshotExitOnError<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        snapshotWarn("\(error)")
+        throw ExitCode(1)
+    }
+}
+
 /// `metactl snapshot inspect FILE [--json]`.
 struct SnapshotInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,14 +68,12 @@ struct SnapshotVerify: ParsableCommand {
     @Argument(help: "The snapshot file.") var file: String
 
     func run() throws {
-        do {
+        let reader = try snapshotExitOnError {
             let reader = try SnapshotReader(path: file)
             try reader.verify()
-            print("\(file): ok: \(reader.layout.chunks.count) chunks, \(reader.layout.rawLength) raw bytes")
-        } catch {
-            snapshotWarn("\(error)")
-            throw ExitCode(1)
+            return reader
         }
+        print("\(file): ok: \(reader.layout.chunks.count) chunks, \(reader.layout.rawLength) raw bytes")
     }
 }
 
@@ -77,12 +85,7 @@ struct SnapshotCat: ParsableCommand {
     @Argument(help: "The snapshot file.") var file: String
 
     func run() throws {
-        do {
-            try SnapshotFiles.copyBody(of: SnapshotReader(path: file), to: .standardOutput)
-        } catch {
-            snapshotWarn("\(error)")
-            throw ExitCode(1)
-        }
+        try snapshotExitOnError { try SnapshotFiles.copyBody(of: SnapshotReader(path: file), to: .standardOutput) }
     }
 }
 
@@ -94,13 +97,7 @@ struct SnapshotList: ParsableCommand {
     @Argument(help: "The store directory.") var directory: String
 
     func run() throws {
-        let entries: [SnapshotListingEntry]
-        do {
-            entries = try SnapshotListingEntry.list(directory: directory)
-        } catch {
-            snapshotWarn("\(error)")
-            throw ExitCode(1)
-        }
+        let entries = try snapshotExitOnError { try SnapshotListingEntry.list(directory: directory) }
         if entries.isEmpty { print("\(directory): no snapshots") }
         for e in entries {
             let id = e.id.map { "index \($0.index) term \($0.term)" } ?? "-"
@@ -134,14 +131,11 @@ struct SnapshotCreate: ParsableCommand {
         }
         let meta = SnapshotMeta(
             stateMachineKind: kind, lastIndex: index, lastTerm: term, userMetadata: userMetadata, createdAtNanos: created)
-        do {
-            let summary = try SnapshotFiles.create(
+        let summary = try snapshotExitOnError {
+            try SnapshotFiles.create(
                 from: input, to: output, meta: meta, options: SnapshotWriterOptions(chunkBytes: chunkBytes))
-            print("\(output): \(summary.chunkCount) chunks, \(summary.rawBytes) raw bytes, \(summary.fileBytes) file bytes")
-        } catch {
-            snapshotWarn("\(error)")
-            throw ExitCode(1)
         }
+        print("\(output): \(summary.chunkCount) chunks, \(summary.rawBytes) raw bytes, \(summary.fileBytes) file bytes")
     }
 }
 
