@@ -22,6 +22,7 @@ func snapshotWarn(_ message: String) {
 }
 
 /// Runs `body`; any error is printed to standard error and becomes exit status 1.
+@discardableResult
 func snapshotExitOnError<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()

@@ -76,7 +76,7 @@ final class SnapshotFixtureTests: XCTestCase {
         // The same input and options give the committed fixture byte for byte.
         XCTAssertEqual(try readFile(out), try readFile(fixture("records.msnap")))
         let catPath = dir.file("cat.out")
-        FileManager.default.createFile(atPath: catPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: catPath, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: catPath))
         let written = try SnapshotFiles.copyBody(
             of: SnapshotReader(path: out), to: .init(rawValue: handle.fileDescriptor))
