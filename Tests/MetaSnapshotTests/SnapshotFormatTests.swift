@@ -157,4 +157,14 @@ final class SnapshotFormatTests: XCTestCase {
             expectSnapshotError { try SnapshotWriter(path: dir.file("b"), meta: sampleMeta) },
             .io(path: dir.file("b"), operation: "open", errno: 17))
     }
+
+    func testOutputDoesNotDependOnHowTheBodyIsSplitIntoWrites() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let body = recordBytes(20_000) + randomBytes(7_000, seed: 6)
+        let whole = try makeSnapshot(body, in: dir, name: "a", chunkBytes: 4096, pieces: 1)
+        for pieces in [2, 13, 27_000] {
+            XCTAssertTrue(try makeSnapshot(body, in: dir, name: "p\(pieces)", chunkBytes: 4096, pieces: pieces) == whole)
+        }
+    }
 }
