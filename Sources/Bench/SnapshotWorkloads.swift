@@ -17,15 +17,26 @@ enum SnapshotWorkloads {
             let path = directory + "/bench-\(content).msnap"
             try? FileManager.default.removeItem(atPath: path)
             defer { try? FileManager.default.removeItem(atPath: path) }
-            var written = try write(body, to: path, content: content, workload: "snapshot-write")
             switch name {
             case "snapshot-write":
-                // The same bytes with compression switched off: what compression attempts cost.
-                try? FileManager.default.removeItem(atPath: path)
-                let stored = try write(body, to: path, content: content, workload: "snapshot-write", compress: false)
-                written.extra.append(("no_compression_mb_per_s", stored.extra[0].value))
+                // Best of three rounds, compressed and uncompressed interleaved (the machine is shared and noisy).
+                // Compression off on the same bytes shows what compression attempts cost.
+                var best: BenchResult?
+                var bestUncompressed = 0.0
+                for _ in 0..<3 {
+                    try? FileManager.default.removeItem(atPath: path)
+                    let r = try write(body, to: path, content: content, workload: "snapshot-write")
+                    if best.map({ r.seconds < $0.seconds }) ?? true { best = r }
+                    try? FileManager.default.removeItem(atPath: path)
+                    let u = try write(body, to: path, content: content, workload: "snapshot-write", compress: false)
+                    bestUncompressed = max(bestUncompressed, u.extra[0].value)
+                }
+                guard var written = best else { continue }
+                written.extra.append(("no_compression_mb_per_s", bestUncompressed))
+                written.note += " (best of 3)"
                 results.append(written)
             case "snapshot-read":
+                _ = try write(body, to: path, content: content, workload: "snapshot-write")
                 results.append(try read(path, expected: body, content: content))
             default:
                 throw BenchFailure(description: "unknown snapshot workload \(name)")
@@ -73,17 +84,24 @@ enum SnapshotWorkloads {
     private static func read(_ path: String, expected: [UInt8], content: String) throws -> BenchResult {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        let start = DispatchTime.now()
-        let reader = try SnapshotReader(path: path)
+        var seconds = Double.infinity
         var total = 0
         var sample: UInt64 = 0
-        while true {
-            let n = try reader.read(into: buffer)
-            if n == 0 { break }
-            sample &+= UInt64(buffer[n - 1])
-            total += n
+        var opened: SnapshotReader?
+        for _ in 0..<3 {  // best of three (shared, noisy machine)
+            let start = DispatchTime.now()
+            let reader = try SnapshotReader(path: path)
+            total = 0
+            while true {
+                let n = try reader.read(into: buffer)
+                if n == 0 { break }
+                sample &+= UInt64(buffer[n - 1])
+                total += n
+            }
+            seconds = min(seconds, elapsed(since: start))
+            opened = reader
         }
-        let seconds = elapsed(since: start)
+        guard let reader = opened else { throw BenchFailure(description: "snapshot-read: no round ran") }
         let verifyStart = DispatchTime.now()
         try reader.verify()
         let verifySeconds = elapsed(since: verifyStart)
@@ -94,7 +112,7 @@ enum SnapshotWorkloads {
         }
         var result = BenchResult(
             workload: "snapshot-read", entries: total / chunkBytes, entryBytes: chunkBytes, batch: 1, seconds: seconds,
-            note: "\(content): sequential read, every chunk hash checked")
+            note: "\(content): sequential read, every chunk hash checked (best of 3)")
         result.extra = [
             ("mb_per_s", Double(total) / 1e6 / seconds),
             ("verify_mb_per_s", Double(reader.layout.fileSize) / 1e6 / verifySeconds),
