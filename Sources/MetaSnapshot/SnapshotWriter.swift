@@ -6,8 +6,9 @@ import SystemPackage
 public struct SnapshotWriterOptions: Sendable {
     /// Raw bytes per chunk (64 B ... 64 MiB; default 1 MiB). Memory use is about twice this.
     public var chunkBytes: Int = SnapshotFormat.defaultChunkBytes
-    /// LZ4 acceleration (1 = default ratio; higher is faster and compresses less).
-    public var acceleration: Int32 = 1
+    /// LZ4 acceleration (1 = LZ4's best fast ratio; higher is faster and compresses less). Default 2: on
+    /// protobuf-style metadata the ratio stays within 1% of acceleration 1 while compression runs faster.
+    public var acceleration: Int32 = 2
     /// Whether `finish()` fsyncs the file before closing it (the store always syncs on publish).
     public var syncOnFinish: Bool = true
     /// Whether to try LZ4 at all; false stores every chunk raw (for bodies known to be incompressible).
@@ -15,8 +16,8 @@ public struct SnapshotWriterOptions: Sendable {
     /// Format minor version to write (tests write older minors; only 0 and 1 exist).
     var formatMinor: UInt16 = SnapshotFormat.minor
 
-    /// Default options: 1 MiB chunks, LZ4 acceleration 1, fsync on finish.
-    public init(chunkBytes: Int = 1 << 20, acceleration: Int32 = 1, syncOnFinish: Bool = true, compress: Bool = true) {
+    /// Default options: 1 MiB chunks, LZ4 acceleration 2, fsync on finish.
+    public init(chunkBytes: Int = 1 << 20, acceleration: Int32 = 2, syncOnFinish: Bool = true, compress: Bool = true) {
         self.chunkBytes = chunkBytes
         self.acceleration = acceleration
         self.syncOnFinish = syncOnFinish

@@ -20,9 +20,9 @@ final class SnapshotFixtureTests: XCTestCase {
                 stateMachineKind: "influxdb-meta", stateMachineVersion: 1, lastIndex: 1000, lastTerm: 3,
                 userMetadata: ["host": Array("node-a".utf8), "cluster": Array("c1".utf8)],
                 createdAtNanos: 1_700_000_000_000_000_000))
-        XCTAssertEqual(reader.layout.chunks.map(\.offset), [114, 2655, 5194, 7733, 10271])
+        XCTAssertEqual(reader.layout.chunks.map(\.offset), [114, 2662, 5223, 7783, 10323])
         XCTAssertEqual(reader.layout.chunks.map(\.rawLength), [8192, 8192, 8192, 8192, 7232])
-        XCTAssertEqual(reader.layout.fileSize, 12738)
+        XCTAssertEqual(reader.layout.fileSize, 12796)
         XCTAssertNoThrow(try reader.verify())
         XCTAssertTrue(try reader.readAll() == readFile(fixture("records.body")))
         let inspection = try SnapshotInspection(reader: reader)
@@ -30,15 +30,15 @@ final class SnapshotFixtureTests: XCTestCase {
         let text = inspection.text()
         XCTAssertTrue(text.contains("\nstate machine: influxdb-meta version 1\nlast index: 1000\nlast term: 3\n"))
         XCTAssertTrue(text.contains("\nmetadata: cluster=\"c1\" host=\"node-a\"\n"))
-        XCTAssertTrue(text.contains("\nchunks: 5\nraw bytes: 40000\nstored bytes: 12416 (file 12738)\nratio: 0.310\n"))
-        XCTAssertTrue(text.contains("\nchunk 4: offset 10271 stored 2259 raw 7232 lz4 hash 0xfc8728c0a5fcf1be ok\n"))
+        XCTAssertTrue(text.contains("\nchunks: 5\nraw bytes: 40000\nstored bytes: 12474 (file 12796)\nratio: 0.312\n"))
+        XCTAssertTrue(text.contains("\nchunk 4: offset 10323 stored 2265 raw 7232 lz4 hash 0x031da5368604edd1 ok\n"))
         XCTAssertTrue(text.hasSuffix("\nstatus: ok"))
         let json = try JSONSerialization.jsonObject(with: Data(inspection.json().utf8)) as? [String: Any]
         XCTAssertEqual(json?["last_index"] as? Int, 1000)
         XCTAssertEqual(json?["chunk_count"] as? Int, 5)
         XCTAssertEqual(json?["ok"] as? Bool, true)
         XCTAssertEqual((json?["metadata_hex"] as? [String: String])?["host"], "6e6f64652d61")
-        XCTAssertEqual(((json?["chunks"] as? [[String: Any]])?[1])?["offset"] as? Int, 2655)
+        XCTAssertEqual(((json?["chunks"] as? [[String: Any]])?[1])?["offset"] as? Int, 2662)
     }
 
     func testRandomAndEmptyFixtures() throws {
@@ -54,10 +54,10 @@ final class SnapshotFixtureTests: XCTestCase {
     func testDamagedFixturesFailVerificationNamingTheOffset() throws {
         let damaged = try SnapshotReader(path: fixture("damaged-chunk1.msnap"))
         let error = expectSnapshotError { try damaged.verify() }
-        XCTAssertEqual(error?.offset, 2655)
+        XCTAssertEqual(error?.offset, 2662)
         let inspection = try SnapshotInspection(reader: damaged)
         XCTAssertEqual(inspection.check.chunkOK, [true, false, true, true, true])
-        XCTAssertTrue(inspection.text().contains("\nchunk 1: offset 2655 stored 2539 raw 8192 lz4 hash 0xbdd814c27fabb382 BAD\n"))
+        XCTAssertTrue(inspection.text().contains("\nchunk 1: offset 2662 stored 2561 raw 8192 lz4 hash 0x97e93ced6216ed6b BAD\n"))
         XCTAssertEqual(
             expectSnapshotError { try SnapshotReader(path: fixture("truncated.msnap")) },
             .badMagic(path: fixture("truncated.msnap"), offset: 11992, what: "footer end"))
