@@ -63,7 +63,7 @@ public final class SnapshotWriter {
     private var failed = false
     private(set) var summary: SnapshotSummary?
 
-    private static let probeBytes = 32 << 10
+    private static let probeBytes = 16 << 10
 
     /// Creates `path` (which must not exist) and writes the header. Throws `invalidArgument` for a chunk size
     /// outside 64 B ... 64 MiB or an oversized header, `io` when the file cannot be created or written.
@@ -221,7 +221,7 @@ public final class SnapshotWriter {
         rawTotal += UInt64(chunk.count)
     }
 
-    /// Cheap incompressibility test: a large chunk whose first 32 KiB do not shrink by 1/32 is stored raw.
+    /// Cheap incompressibility test: a chunk of at least 64 KiB whose first 16 KiB do not shrink by 1/32 is stored raw.
     private func worthCompressing(_ chunk: UnsafeRawBufferPointer) -> Bool {
         let probe = Self.probeBytes
         guard chunk.count >= 4 * probe else { return true }
