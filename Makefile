@@ -30,5 +30,14 @@ bench: deps
 bench-full: deps
 	$(SWIFT) run -c release Bench
 
+# libFuzzer over the snapshot reader, seeded from Fixtures/snapshots (FUZZ_SECONDS, default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product SnapshotFuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSNAPSHOT_FUZZ
+	mkdir -p fuzz-corpus/snapshot
+	cp Fixtures/snapshots/*.msnap fuzz-corpus/snapshot/
+	.build-fuzz/release/SnapshotFuzz fuzz-corpus/snapshot -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1
+
 clean:
 	rm -rf .build

@@ -52,6 +52,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
+        // libFuzzer target for the snapshot reader (`make fuzz`); a plain build replays input files.
+        .executableTarget(
+            name: "SnapshotFuzz",
+            dependencies: ["MetaSnapshot", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
 
         // Tests: one target per module.
         .testTarget(name: "CCRC32CTests", dependencies: ["CCRC32C"]),

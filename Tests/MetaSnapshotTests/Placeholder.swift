@@ -1,1 +1,0 @@
-// Tests for MetaSnapshot are added by the issue that builds it.
