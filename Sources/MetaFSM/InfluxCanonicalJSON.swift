@@ -22,6 +22,23 @@ extension InfluxData {
     }
 }
 
+/// The fixtures' `expect.json` for a list of results: `[`, one line per command (`null` or the error
+/// string, encoded as Go's json.Marshal does), `]`.
+public func influxExpectJSON(_ results: [InfluxError?]) -> String {
+    var out = "[\n"
+    for (i, r) in results.enumerated() {
+        if let r {
+            var j = JSONWriter()
+            j.string(r.description, html: true)
+            out += j.out
+        } else {
+            out += "null"
+        }
+        out += i < results.count - 1 ? ",\n" : "\n"
+    }
+    return out + "]\n"
+}
+
 extension DatabaseInfo {
     func writeJSON(_ j: inout JSONWriter) {
         j.object {
@@ -160,8 +177,8 @@ struct JSONWriter {
 
     mutating func raw(_ s: String) { out.append(s) }
 
-    /// A JSON string as Go 1.19's encoder writes it with HTML escaping off.
-    mutating func string(_ s: String) {
+    /// A JSON string as Go 1.19's encoder writes it (HTML escaping of <, >, & only when `html`).
+    mutating func string(_ s: String, html: Bool = false) {
         let hex = Array("0123456789abcdef".utf8)
         var b: [UInt8] = [UInt8(ascii: "\"")]
         for u in s.unicodeScalars {
@@ -174,6 +191,9 @@ struct JSONWriter {
             case 0..<0x20:
                 b += Array("\\u00".utf8)
                 b += [hex[Int(u.value >> 4)], hex[Int(u.value & 0xf)]]
+            case 0x3c where html: b += Array("\\u003c".utf8)
+            case 0x3e where html: b += Array("\\u003e".utf8)
+            case 0x26 where html: b += Array("\\u0026".utf8)
             case 0x2028: b += Array("\\u2028".utf8)
             case 0x2029: b += Array("\\u2029".utf8)
             default: b += Array(String(u).utf8)

@@ -37,6 +37,8 @@ struct ShardGroupOrder: Equatable, Sendable {
     var known = false
     var sorted = false
     var maxSpan: UInt64 = 0
+    /// Adjacent pairs that tie on (effective end, start) (meaningful when sorted).
+    var ties = 0
 
     static func == (_: ShardGroupOrder, _: ShardGroupOrder) -> Bool { true }
 
@@ -51,8 +53,10 @@ struct ShardGroupOrder: Equatable, Sendable {
         if known { return }
         sorted = true
         maxSpan = 0
+        ties = 0
         for i in groups.indices {
             if i > 0 && groupLess(groups[i], groups[i - 1]) { sorted = false }
+            if i > 0 && !groupLess(groups[i - 1], groups[i]) && !groupLess(groups[i], groups[i - 1]) { ties += 1 }
             maxSpan = max(maxSpan, ShardGroupOrder.span(groups[i]))
         }
         known = true
@@ -83,10 +87,15 @@ extension RetentionPolicyInfo {
         return nil
     }
 
-    /// Appends `g` and restores InfluxDB's order. On a sorted list the group goes after every group that
-    /// does not sort after it (what a stable sort of "list + g" gives); otherwise the list is stable-sorted.
+    /// Appends `g` and restores InfluxDB's order exactly as Go 1.19's `sort.Sort` leaves it.
+    ///
+    /// On a list that was sorted, Go's result equals inserting `g` after every group that does not sort
+    /// after it when the list then has at most 12 groups (insertion sort), at least 50 (pdqsort's partial
+    /// insertion sort finishes it), or no two groups tie; that is the O(log n) path. Otherwise (13-49
+    /// groups with ties, or an unsorted list from SetData or a file) the list is sorted with `goSort`.
     mutating func insertSorted(_ g: ShardGroupInfo) {
         order.ensure(groups)
+        let n = groups.count + 1
         if order.sorted {
             var lo = 0
             var hi = groups.count
@@ -94,15 +103,18 @@ extension RetentionPolicyInfo {
                 let mid = (lo + hi) / 2
                 if groupLess(g, groups[mid]) { hi = mid } else { lo = mid + 1 }
             }
-            groups.insert(g, at: lo)
-            order.maxSpan = max(order.maxSpan, ShardGroupOrder.span(g))
-            return
+            let tiesLeft = lo > 0 && !groupLess(groups[lo - 1], g)
+            let tiesRight = lo < groups.count && !groupLess(g, groups[lo])
+            let newTie = tiesLeft || tiesRight
+            if n <= 12 || n >= 50 || lo == groups.count || (order.ties == 0 && !newTie) {
+                groups.insert(g, at: lo)
+                order.maxSpan = max(order.maxSpan, ShardGroupOrder.span(g))
+                if newTie { order.ties += 1 }
+                return
+            }
         }
         groups.append(g)
-        let sortedIdx = groups.indices.sorted { a, b in
-            groupLess(groups[a], groups[b]) || (!groupLess(groups[b], groups[a]) && a < b)
-        }
-        groups = sortedIdx.map { groups[$0] }
+        goSort(&groups, groupLess)
         order.invalidate()
         order.ensure(groups)
     }
