@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine", "CCRC32C",
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine", "CCRC32C", "CLZ4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),

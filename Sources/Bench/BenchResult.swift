@@ -11,6 +11,8 @@ struct BenchResult {
     var note: String = ""
     /// Extra named figures, printed in the table and added to the JSON object (e.g. "p99_us", "gb_per_s").
     var extra: [(name: String, value: Double)] = []
+    /// Which variant of the workload this row is (e.g. "random data", "1 MiB segments"); empty for one row.
+    var variant: String = ""
 
     var entriesPerSecond: Double { seconds > 0 ? Double(entries) / seconds : 0 }
     var mibPerSecond: Double { seconds > 0 ? Double(entries * entryBytes) / 1_048_576 / seconds : 0 }

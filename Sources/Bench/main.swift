@@ -1,2 +1,2 @@
-// Bench: `swift run -c release Bench`. Filled in by the Bench issue.
-print("Bench: no workloads yet")
+// Bench: `swift run -c release Bench` (see BenchCommand.swift for the workloads and flags).
+BenchCommand.main()

@@ -1,0 +1,65 @@
+/// One segment as `LogInspector.verify` found it.
+public struct SegmentInfo: Sendable, Equatable {
+    /// File name inside the log directory.
+    public var file: String
+    /// Index of the segment's first frame (from its name and header).
+    public var baseIndex: UInt64
+    /// First and last index of the valid frames (`lastIndex == firstIndex - 1` when it has none).
+    public var firstIndex: UInt64
+    public var lastIndex: UInt64
+    /// File size in bytes.
+    public var bytes: Int64
+    /// Whether it ends with a valid footer.
+    public var sealed: Bool
+}
+
+/// What `LogInspector.verify` found.
+public struct VerifyReport: Sendable, Equatable {
+    /// First readable index (the first-index file or the first segment's base).
+    public var firstIndex: UInt64
+    /// Last index of valid data, up to the first problem.
+    public var lastIndex: UInt64
+    public var segments: [SegmentInfo]
+    /// Offset of a torn tail in the last segment (what opening would cut), if any; not a problem.
+    public var tornTailOffset: Int64?
+    /// The file of the torn tail.
+    public var tornTailFile: String?
+    /// Every corruption found (`.corruption` cases naming file, offset and index), in file order.
+    public var problems: [LogError]
+}
+
+/// What `LogInspector.repair` did.
+public struct RepairReport: Sendable, Equatable {
+    /// Whether anything was cut.
+    public var changed: Bool
+    /// The first index no longer in the log, and the last index that was in it before (nil if no entry
+    /// was dropped, e.g. only a damaged footer or header was removed).
+    public var droppedFirstIndex: UInt64?
+    public var droppedLastIndex: UInt64?
+    /// Bytes removed from the log directory (copied to `backupDirectory` first).
+    public var droppedBytes: Int64
+    /// Segment files that were cut or deleted.
+    public var files: [String]
+    /// Where the cut bytes were copied (`<directory>/repair-<unix time>`), nil if nothing was cut.
+    public var backupDirectory: String?
+    /// The corruption that the log was cut at.
+    public var cutAt: LogError?
+}
+
+/// Offline checks and repair (used by `metactl log verify|repair`), without opening the log for writes.
+public enum LogInspector {
+    /// Checks every header, frame and footer of every segment plus the first-index and hard-state files;
+    /// never modifies anything and does not take the directory lock. Throws only if the directory cannot
+    /// be read. Cost: reads every byte of the log once.
+    public static func verify(directory: String) throws -> VerifyReport {
+        try Inspection.run(PosixFileSystem(), directory: directory).report
+    }
+
+    /// Cuts the log at the first corruption: the damaged segment is cut at the end of its last valid
+    /// frame (deleted if its header is damaged) and every later segment is deleted. The removed bytes are
+    /// first copied to `directory/repair-<unix time>/`. Takes the directory lock (throws `.locked` if
+    /// the log is open). A log without corruption is left untouched (`changed == false`).
+    public static func repair(directory: String) throws -> RepairReport {
+        try Repair.run(PosixFileSystem(), directory: directory)
+    }
+}

@@ -1,0 +1,95 @@
+extension Log {
+    /// The segment holding `index`, after range checks. Needs a state lock.
+    @inline(__always)
+    func locate(_ index: UInt64) throws(LogError) -> Segment {
+        try checkUsable()
+        if index < first { throw LogError.compacted(index: index, firstIndex: first) }
+        if index > last { throw LogError.unavailable(index: index, lastIndex: last) }
+        let lastSegment = segments[segments.count - 1]
+        if index >= lastSegment.baseIndex { return lastSegment }
+        var low = 0
+        var high = segments.count - 1  // segments[high].baseIndex > index
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if segments[middle].baseIndex <= index { low = middle } else { high = middle }
+        }
+        return segments[low]
+    }
+
+    /// Zero-copy single read: `body` sees the entry's header and payload bytes (valid only inside
+    /// `body`; the writer waits while `body` runs, so keep it short). Throws `.compacted`,
+    /// `.unavailable`, `.corruption` (checksum mismatch on read), `.closed`, `.failed`.
+    /// Cost: a lookup in the in-memory index and one CRC32C over the frame.
+    public func withEntry<R>(at index: UInt64, _ body: (EntryHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try state.withReadLock {
+            let segment = try locate(index)
+            let frame = try segment.checkedFrame(index)
+            let header = EntryHeader(index: index, term: Frame.term(frame), kind: Frame.kind(frame))
+            return try body(header, UnsafeRawBufferPointer(start: frame + SegmentFormat.frameHeaderSize, count: Frame.payloadLength(frame)))
+        }
+    }
+
+    /// The entry at `index` with its own payload copy. Throws like `withEntry`.
+    public func entry(at index: UInt64) throws -> Entry {
+        try withEntry(at: index) { header, payload in
+            Entry(index: header.index, term: header.term, kind: header.kind, payload: [UInt8](payload))
+        }
+    }
+
+    /// The term of the entry at `index`. Throws like `withEntry`.
+    public func term(at index: UInt64) throws -> UInt64 {
+        try withEntry(at: index) { header, _ in header.term }
+    }
+
+    /// Entries from `index`, at most `maxCount`, stopping before `maxBytes` of payload (but always at
+    /// least one entry when `index` exists), in one buffer (frames copied from the segments with one
+    /// memcpy per segment run; every frame's CRC is checked). For replication messages and replay.
+    /// Throws `.compacted` / `.unavailable` for `index` itself, `.corruption`, `.closed`, `.failed`.
+    public func read(from index: UInt64, maxCount: Int = .max, maxBytes: Int = .max) throws -> EntryBatch {
+        try state.withReadLock { () throws -> EntryBatch in
+            _ = try locate(index)
+            var batch = EntryBatch()
+            batch.firstIndex = index
+            var next = index
+            var payloadBytes = 0
+            var done = maxCount <= 0
+            while !done && next <= last {
+                let segment = try locate(next)
+                let map = segment.map
+                let salt = segment.salt
+                var k = Int(next - segment.baseIndex)
+                let runStart = Int(segment.offsets[k])
+                var offset = runStart
+                let stopIndex = min(segment.endIndex - 1, last)
+                let storageBase = batch.storage.count
+                while next <= stopIndex {
+                    if batch.starts.count >= maxCount { done = true; break }
+                    offset = Int(segment.offsets[k])
+                    let frame = map + offset
+                    let length = Frame.payloadLength(frame)
+                    if !batch.starts.isEmpty && payloadBytes &+ length > maxBytes { done = true; break }
+                    guard offset + SegmentFormat.frameSize(length) <= segment.dataEnd, Frame.index(frame) == next,
+                        Frame.computeCRC(frame, payloadLength: length, salt: salt) == Frame.storedCRC(frame)
+                    else {
+                        throw LogError.corruption(
+                            file: segment.name, offset: Int64(offset), index: next, reason: "frame checksum or index mismatch on read")
+                    }
+                    batch.starts.append(storageBase + offset - runStart)
+                    payloadBytes += length
+                    offset += SegmentFormat.frameSize(length)
+                    next += 1
+                    k += 1
+                }
+                let runBytes = offset - runStart
+                if runBytes > 0 && batch.starts.count > 0 {
+                    let storage = batch.storage
+                    storage.reserve(runBytes)
+                    (storage.base + storage.count).copyMemory(from: map + runStart, byteCount: runBytes)
+                    storage.count += runBytes
+                }
+            }
+            batch.setPayloadBytes(payloadBytes)
+            return batch
+        }
+    }
+}

@@ -1,0 +1,117 @@
+/// When an append is durable.
+public enum Durability: Sendable, Equatable {
+    /// Every `append` returns only after its entries are on disk (one fdatasync per call).
+    case syncEveryAppend
+    /// Concurrent `append` calls share one fdatasync; each returns when its own entries are on disk.
+    case groupCommit
+    /// `append` only writes (to the page cache); entries are durable after the next `sync()`.
+    case manual
+}
+
+/// How a log is opened.
+public struct LogOptions: Sendable {
+    /// Rotation size: a segment is preallocated to this size and sealed when the next batch would not fit.
+    /// Between 4 KiB and 2 GiB.
+    public var segmentBytes: Int = 64 << 20
+    /// When appends are durable.
+    public var durability: Durability = .syncEveryAppend
+    /// The file-system seam (tests inject faults through it).
+    package var fileSystem: any FileSystem = PosixFileSystem()
+    /// Bytes zero-filled ahead of the write position in sync modes, so that an fdatasync after an append
+    /// does not also have to commit extent conversion metadata. 0 disables it.
+    package var zeroFillAheadBytes: Int = 1 << 20
+
+    /// Options with the given rotation size and durability policy.
+    public init(segmentBytes: Int = 64 << 20, durability: Durability = .syncEveryAppend) {
+        self.segmentBytes = segmentBytes
+        self.durability = durability
+    }
+}
+
+/// Facts of one entry without its payload.
+public struct EntryHeader: Sendable, Equatable {
+    /// The entry's log index.
+    public var index: UInt64
+    /// The term it was appended in.
+    public var term: UInt64
+    /// An application-defined kind byte.
+    public var kind: UInt8
+
+    /// A header with the given facts.
+    public init(index: UInt64, term: UInt64, kind: UInt8) {
+        self.index = index
+        self.term = term
+        self.kind = kind
+    }
+}
+
+/// One entry with its own payload copy (convenience for single reads).
+public struct Entry: Sendable, Equatable {
+    /// The entry's log index.
+    public var index: UInt64
+    /// The term it was appended in.
+    public var term: UInt64
+    /// An application-defined kind byte.
+    public var kind: UInt8
+    /// The payload bytes.
+    public var payload: [UInt8]
+
+    /// An entry with the given facts and payload.
+    public init(index: UInt64, term: UInt64, kind: UInt8 = 0, payload: [UInt8]) {
+        self.index = index
+        self.term = term
+        self.kind = kind
+        self.payload = payload
+    }
+}
+
+/// Raft hard state, stored atomically and checksummed (see `Log.saveHardState`).
+public struct HardState: Sendable, Equatable {
+    /// The current term.
+    public var term: UInt64
+    /// The candidate voted for in `term` (0: none).
+    public var vote: UInt64
+    /// The highest index known to be committed.
+    public var commit: UInt64
+    /// Opaque bytes the host stores with it (membership, cluster id...).
+    public var context: [UInt8]
+
+    /// A hard state with the given fields (all zero by default).
+    public init(term: UInt64 = 0, vote: UInt64 = 0, commit: UInt64 = 0, context: [UInt8] = []) {
+        self.term = term
+        self.vote = vote
+        self.commit = commit
+        self.context = context
+    }
+}
+
+/// A torn write that opening cut off the end of the last segment.
+public struct TornTail: Sendable, Equatable {
+    /// The segment file (name inside the log directory).
+    public var file: String
+    /// The byte offset the file was cut at (the end of the last intact frame).
+    public var offset: Int64
+    /// How many bytes after `offset` were not zero and were dropped.
+    public var bytesDropped: Int64
+
+    /// A torn-tail description.
+    public init(file: String, offset: Int64, bytesDropped: Int64) {
+        self.file = file
+        self.offset = offset
+        self.bytesDropped = bytesDropped
+    }
+}
+
+/// What opening found and did.
+public struct RecoveryReport: Sendable, Equatable {
+    /// How many segment files the log has after opening.
+    public var segments: Int
+    /// The torn tail that was cut, if there was one.
+    public var tornTail: TornTail?
+
+    /// A report.
+    public init(segments: Int, tornTail: TornTail?) {
+        self.segments = segments
+        self.tornTail = tornTail
+    }
+}

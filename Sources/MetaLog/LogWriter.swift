@@ -1,0 +1,214 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Log {
+    /// Appends the batch at `lastIndex + 1 ...` and returns the indexes it got. Durable per the
+    /// durability policy before returning (group commit: concurrent callers share one fdatasync and each
+    /// returns once its own entries are durable). The batch is written with one write(2).
+    /// Throws `.invalidArgument` for an empty batch, `.noSpace` (nothing appended, log usable),
+    /// `.failed` after an fsync failure, `.closed`.
+    @discardableResult
+    public func append(_ batch: EntryBatch) throws -> ClosedRange<UInt64> {
+        try appendBatch(batch, at: nil)
+    }
+
+    /// Same as `append(_:)`, but throws `.nonContiguous` unless `firstIndex == lastIndex + 1`
+    /// (Raft-style appends; truncate a conflicting suffix first).
+    @discardableResult
+    public func append(_ batch: EntryBatch, at firstIndex: UInt64) throws -> ClosedRange<UInt64> {
+        try appendBatch(batch, at: firstIndex)
+    }
+
+    /// Makes every appended entry durable (one fdatasync of the active segment; nothing if all is
+    /// already durable). Throws `.failed` (and fail-stops the log) if the fdatasync fails.
+    public func sync() throws {
+        writer.lock()
+        defer { writer.unlock() }
+        try checkUsable()
+        try syncLocked()
+    }
+
+    func appendBatch(_ batch: EntryBatch, at expected: UInt64?) throws -> ClosedRange<UInt64> {
+        guard !batch.isEmpty else { throw LogError.invalidArgument("cannot append an empty batch") }
+        if options.durability == .groupCommit {
+            return try group.submit(batch, expected: expected, log: self)
+        }
+        writer.lock()
+        defer { writer.unlock() }
+        try checkUsable()
+        if let expected, expected != last + 1 { throw LogError.nonContiguous(expected: last + 1, found: expected) }
+        let range = try withUnsafePointer(to: batch) { pointer in
+            let (written, error) = writeLocked(UnsafeBufferPointer(start: pointer, count: 1))
+            if let error { throw error }
+            return written[0]
+        }
+        if options.durability == .syncEveryAppend { try syncLocked() }
+        return range
+    }
+
+    /// fdatasync of the active segment if anything is not yet durable. Needs `writer`.
+    func syncLocked() throws(LogError) {
+        guard last > durableIndex, let segment = segments.last else {
+            durableIndex = max(durableIndex, last)
+            return
+        }
+        do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
+        durableIndex = last
+    }
+
+    /// Whether `bytes` more frame bytes holding `entries` more entries fit in `segment` with its footer.
+    @inline(__always)
+    func fits(_ segment: Segment, bytes: Int, entries: Int) -> Bool {
+        segment.dataEnd + bytes + Footer.size(count: segment.count + entries) <= segment.fileSize
+    }
+
+    /// Writes batches in order, as few write(2)s as possible (one per segment touched), publishing them to
+    /// readers. Returns the range each written batch got and the error that stopped it early (later
+    /// batches are not written). Needs `writer`.
+    func writeLocked(_ batches: UnsafeBufferPointer<EntryBatch>) -> ([ClosedRange<UInt64>], LogError?) {
+        var ranges: [ClosedRange<UInt64>] = []
+        ranges.reserveCapacity(batches.count)
+        var i = 0
+        while i < batches.count {
+            let segment: Segment
+            do {
+                segment = try prepareSegment(bytes: batches[i].encodedBytes, entries: batches[i].count)
+            } catch {
+                return (ranges, error)
+            }
+            var totalBytes = 0
+            var totalEntries = 0
+            var j = i
+            while j < batches.count,
+                j == i || fits(segment, bytes: totalBytes + batches[j].encodedBytes, entries: totalEntries + batches[j].count)
+            {
+                totalBytes += batches[j].encodedBytes
+                totalEntries += batches[j].count
+                j += 1
+            }
+            if totalBytes > writeCapacity {
+                var capacity = writeCapacity
+                while capacity < totalBytes { capacity *= 2 }
+                writeBuffer.deallocate()
+                writeBuffer = .allocate(byteCount: capacity, alignment: 8)
+                writeCapacity = capacity
+            }
+            // Copy the batches' frames into the write buffer and seal each frame (index, sync lag, CRC).
+            frameStarts.removeAll(keepingCapacity: true)
+            var position = 0
+            var index = last + 1
+            let durable = durableIndex
+            let salt = segment.salt
+            let base = segment.dataEnd
+            for k in i..<j {
+                let batch = batches[k]
+                let bytes = batch.storage.count
+                (writeBuffer + position).copyMemory(from: batch.storage.base, byteCount: bytes)
+                let first = index
+                for start in batch.starts {
+                    let lag = index - durable
+                    Frame.seal(writeBuffer + position + start, index: index,
+                               syncLag: lag > UInt64(UInt32.max) ? UInt32.max : UInt32(lag), salt: salt)
+                    frameStarts.append(UInt32(base + position + start))
+                    index += 1
+                }
+                withExtendedLifetime(batch) {}
+                ranges.append(first...(index - 1))
+                position += bytes
+            }
+            do {
+                try writeFrames(segment, bytes: totalBytes)
+            } catch {
+                ranges.removeLast(j - i)
+                return (ranges, error)
+            }
+            state.withWriteLock {
+                segment.offsets.append(contentsOf: frameStarts)
+                segment.dataEnd += totalBytes
+                last = index - 1
+            }
+            i = j
+        }
+        return (ranges, nil)
+    }
+
+    /// The active segment with room for `bytes` of frames (`entries` entries): rotates (seal the full
+    /// segment, create the next) or grows an empty segment for an oversized batch. Needs `writer`.
+    func prepareSegment(bytes: Int, entries: Int) throws(LogError) -> Segment {
+        guard bytes + Footer.size(count: entries) + SegmentFormat.headerSize < Int(UInt32.max) else {
+            throw LogError.invalidArgument("a batch of \(bytes) bytes does not fit in one segment (4 GiB at most)")
+        }
+        let needed = SegmentFormat.headerSize + bytes + Footer.size(count: entries)
+        if let segment = segments.last, !segment.sealed {
+            if fits(segment, bytes: bytes, entries: entries) { return segment }
+            if segment.count == 0 {
+                try grow(segment, to: needed)
+                return segment
+            }
+            try seal(segment)
+        }
+        return try createSegment(baseIndex: last + 1, capacity: max(options.segmentBytes, needed))
+    }
+
+    var syncMode: Bool { options.durability != .manual }
+
+    /// Writes the first `bytes` of the write buffer at the segment's data end, zero-filling ahead in sync
+    /// modes. ENOSPC throws `.noSpace` and leaves the log as it was; other write errors fail-stop.
+    func writeFrames(_ segment: Segment, bytes: Int) throws(LogError) {
+        let offset = segment.dataEnd
+        let end = offset + bytes
+        if syncMode && options.zeroFillAheadBytes > 0 && end > zeroedEnd {
+            let start = max(zeroedEnd, end)
+            let stop = min(segment.fileSize, end + options.zeroFillAheadBytes)
+            if stop > start { try writeZeros(segment, from: start, to: stop) }
+            zeroedEnd = max(zeroedEnd, stop)
+        }
+        var length = bytes
+        if dirtyUntil > end {
+            // A failed write left bytes past the end: overwrite them with zeros in the same write.
+            let extra = dirtyUntil - end
+            if bytes + extra <= writeCapacity {
+                (writeBuffer + bytes).initializeMemory(as: UInt8.self, repeating: 0, count: extra)
+                length += extra
+            } else {
+                try writeZeros(segment, from: end, to: dirtyUntil)
+            }
+        }
+        do {
+            try fs.pwrite(segment.fd, UnsafeRawBufferPointer(start: writeBuffer, count: length), at: Int64(offset), path: segment.path)
+        } catch {
+            if error.errno == ENOSPC {
+                dirtyUntil = max(dirtyUntil, offset + length)
+                throw mapError(error)
+            }
+            throw failStop(error)
+        }
+        if dirtyUntil <= offset + length { dirtyUntil = 0 }
+    }
+
+    /// Writes zeros over [from, to) of the segment.
+    func writeZeros(_ segment: Segment, from: Int, to: Int) throws(LogError) {
+        let chunk = 1 << 20
+        if zeroBuffer == nil {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 4096)
+            buffer.initializeMemory(as: UInt8.self, repeating: 0, count: chunk)
+            zeroBuffer = buffer
+        }
+        var position = from
+        while position < to {
+            let count = min(chunk, to - position)
+            do {
+                try fs.pwrite(segment.fd, UnsafeRawBufferPointer(start: zeroBuffer, count: count), at: Int64(position), path: segment.path)
+            } catch {
+                if error.errno == ENOSPC { throw mapError(error) }
+                throw failStop(error)
+            }
+            position += count
+        }
+    }
+}

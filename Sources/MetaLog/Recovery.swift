@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A segment file found in the directory.
+struct SegmentFile {
+    var id: UInt64
+    var baseIndex: UInt64
+    var name: String
+}
+
+extension Log {
+    /// Lists segment files (sorted by id) and removes leftover temporary files when `cleanUp`.
+    static func listSegments(_ fs: any FileSystem, directory: String, cleanUp: Bool) throws(LogError) -> [SegmentFile] {
+        let names: [String]
+        do { names = try fs.listDirectory(directory) } catch {
+            throw LogError.io(operation: error.operation, file: error.path, errno: error.errno)
+        }
+        var files: [SegmentFile] = []
+        for name in names {
+            if let parsed = SegmentFormat.parseFileName(name) {
+                files.append(SegmentFile(id: parsed.id, baseIndex: parsed.baseIndex, name: name))
+            } else if cleanUp && name.hasSuffix(".tmp") {
+                try? fs.unlink(directory + "/" + name)
+            }
+        }
+        files.sort { $0.id < $1.id }
+        return files
+    }
+
+    /// Opens and maps a segment file, checks its header and footer. For the last segment without a
+    /// footer it scans the frames and classifies what follows the last valid one.
+    static func loadSegment(_ fs: any FileSystem, directory: String, file: SegmentFile, isLast: Bool, readOnly: Bool)
+        throws(LogError) -> (segment: Segment, tail: FrameScanner.Scan?, tailKind: FrameScanner.Tail?)
+    {
+        let path = directory + "/" + file.name
+        let fd: Int32
+        do { fd = try fs.open(path, create: false, readOnly: readOnly) } catch {
+            throw LogError.io(operation: error.operation, file: error.path, errno: error.errno)
+        }
+        var map: UnsafeRawPointer?
+        var size = 0
+        do {
+            size = Int(try fs.fileSize(fd, path: path))
+            map = try fs.map(fd, length: size, path: path)
+        } catch {
+            fs.close(fd)
+            throw LogError.io(operation: error.operation, file: error.path, errno: error.errno)
+        }
+        let base = map!
+        func fail(_ error: LogError) -> LogError {
+            fs.unmap(base, length: size)
+            fs.close(fd)
+            return error
+        }
+        if let problem = SegmentFormat.checkHeader(
+            UnsafeRawBufferPointer(start: base, count: min(size, SegmentFormat.headerSize)),
+            baseIndex: file.baseIndex, segmentId: file.id)
+        {
+            throw fail(.corruption(file: file.name, offset: problem.offset, index: file.baseIndex, reason: problem.reason))
+        }
+        switch Footer.decode(base, fileSize: size, baseIndex: file.baseIndex) {
+        case let .valid(offsets, footerStart):
+            let segment = Segment(
+                id: file.id, baseIndex: file.baseIndex, name: file.name, path: path, fd: fd, map: base,
+                mapLength: size, offsets: offsets, dataEnd: footerStart, fileSize: size, sealed: true)
+            return (segment, nil, nil)
+        case let .damaged(offset, reason):
+            if !isLast { throw fail(.corruption(file: file.name, offset: offset, index: nil, reason: reason)) }
+        case .absent:
+            if !isLast {
+                throw fail(.corruption(
+                    file: file.name, offset: Int64(max(0, size - Footer.trailerSize)), index: nil,
+                    reason: "sealed segment has no footer (only the last segment may be unsealed)"))
+            }
+        }
+        let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+        let scan = scanner.scan(limit: size)
+        var kind: FrameScanner.Tail?
+        if scan.end < size {
+            kind = scanner.classifyTail(from: scan.end, expected: file.baseIndex + UInt64(scan.offsets.count))
+        }
+        let segment = Segment(
+            id: file.id, baseIndex: file.baseIndex, name: file.name, path: path, fd: fd, map: base,
+            mapLength: size, offsets: scan.offsets, dataEnd: scan.end, fileSize: size, sealed: false)
+        return (segment, scan, kind)
+    }
+
+    /// Opening: directory, lock, segments, torn tail, first index, hard state.
+    func open() throws {
+        do { try fs.makeDirectory(directory) } catch { throw mapError(error) }
+        do {
+            guard let fd = try fs.lockFile(path("LOCK")) else { throw LogError.locked(directory: directory) }
+            lockFD = fd
+        } catch let error as FileSystemError {
+            throw mapError(error)
+        }
+        let files = try Log.listSegments(fs, directory: directory, cleanUp: true)
+        var torn: TornTail?
+        for (position, file) in files.enumerated() {
+            let isLast = position == files.count - 1
+            let result: (segment: Segment, tail: FrameScanner.Scan?, tailKind: FrameScanner.Tail?)
+            result = try Log.loadSegment(fs, directory: directory, file: file, isLast: isLast, readOnly: false)
+            let previous = segments.last
+            segments.append(result.segment)
+            if let previous, previous.endIndex != file.baseIndex {
+                throw LogError.corruption(
+                    file: file.name, offset: 16, index: file.baseIndex,
+                    reason: "segment starts at index \(file.baseIndex) but the previous one ends at \(previous.endIndex - 1)")
+            }
+            if let kind = result.tailKind, let scan = result.tail {
+                let segment = result.segment
+                switch kind {
+                case let .corrupt(laterFrameOffset):
+                    throw LogError.corruption(
+                        file: file.name, offset: Int64(scan.end), index: segment.endIndex,
+                        reason: "\(scan.stopReason ?? "invalid frame"), and the frame at byte \(laterFrameOffset) "
+                            + "was written after this entry was synced, so this is not a torn write")
+                case let .torn(lastNonZero):
+                    if lastNonZero > scan.end {
+                        torn = TornTail(file: file.name, offset: Int64(scan.end), bytesDropped: Int64(lastNonZero - scan.end))
+                    }
+                    try cutTail(segment, at: scan.end)
+                }
+            }
+        }
+        nextSegmentId = (files.last?.id ?? 0) + 1
+        // First index.
+        var logicalFirst: UInt64 = segments.first?.baseIndex ?? 1
+        let firstPath = path(MetaFiles.firstIndexName)
+        do {
+            if let bytes = try MetaFiles.read(fs, firstPath) {
+                logicalFirst = max(logicalFirst, try MetaFiles.decodeFirstIndex(bytes))
+            }
+            if let bytes = try MetaFiles.read(fs, path(MetaFiles.hardStateName)) {
+                hard = try MetaFiles.decodeHardState(bytes)
+            }
+        } catch let error as FileSystemError {
+            throw mapError(error)
+        }
+        if let lastSegment = segments.last {
+            last = lastSegment.endIndex - 1
+        } else {
+            last = logicalFirst - 1
+        }
+        first = logicalFirst
+        if first > last + 1 { last = first - 1 }
+        // Drop segments whose entries are all below the first index (a removePrefix cut short by a crash).
+        var dropped = false
+        while let segment = segments.first, segment.endIndex <= first,
+            !(segments.count == 1 && segment.baseIndex >= first)
+        {
+            segments.removeFirst()
+            segment.release(fs)
+            do { try fs.unlink(segment.path) } catch { throw mapError(error) }
+            dropped = true
+        }
+        if dropped {
+            do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
+        }
+        // What was recovered may only be in the page cache (a process crash): make it durable, so that
+        // the sync lag of frames written from now on is truthful.
+        if let lastSegment = segments.last {
+            do { try fs.fdatasync(lastSegment.fd, path: lastSegment.path) } catch { throw failStop(error) }
+            zeroedEnd = lastSegment.dataEnd
+        }
+        durableIndex = last
+        report = RecoveryReport(segments: segments.count, tornTail: torn)
+    }
+
+    /// Cuts `segment` at `offset` (dropping everything after it) and preallocates it again; durable.
+    func cutTail(_ segment: Segment, at offset: Int) throws(LogError) {
+        let capacity = max(segment.fileSize, options.segmentBytes)
+        do {
+            try fs.ftruncate(segment.fd, size: Int64(offset), path: segment.path)
+            try fs.preallocate(segment.fd, offset: 0, length: Int64(capacity), path: segment.path)
+        } catch {
+            throw mapError(error)
+        }
+        do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
+        if capacity != segment.mapLength {
+            let newMap: UnsafeRawPointer
+            do { newMap = try fs.map(segment.fd, length: capacity, path: segment.path) } catch { throw mapError(error) }
+            state.withWriteLock {
+                fs.unmap(segment.map, length: segment.mapLength)
+                segment.map = newMap
+                segment.mapLength = capacity
+            }
+        }
+        state.withWriteLock {
+            segment.dataEnd = offset
+            segment.fileSize = capacity
+            segment.sealed = false
+        }
+        zeroedEnd = offset
+        dirtyUntil = 0
+    }
+}

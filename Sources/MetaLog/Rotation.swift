@@ -1,0 +1,107 @@
+extension Log {
+    /// Seals `segment`: writes its footer after the last frame, cuts the file there and syncs it.
+    /// Needs `writer`. A failed fdatasync fail-stops the log.
+    func seal(_ segment: Segment) throws(LogError) {
+        let footer = Footer.encode(offsets: segment.offsets, firstIndex: segment.baseIndex, footerStart: segment.dataEnd)
+        let size = segment.dataEnd + footer.count
+        do {
+            try fs.pwrite(segment.fd, footer, at: Int64(segment.dataEnd), path: segment.path)
+            try fs.ftruncate(segment.fd, size: Int64(size), path: segment.path)
+        } catch {
+            if error.errno == ENOSPC_CODE { throw mapError(error) }
+            throw failStop(error)
+        }
+        do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
+        state.withWriteLock {
+            segment.sealed = true
+            segment.fileSize = size
+        }
+        durableIndex = max(durableIndex, segment.endIndex - 1)
+        dirtyUntil = 0
+    }
+
+    /// Creates the next segment (temporary name, header, preallocation, fsync, rename, directory fsync)
+    /// and makes it the active one. ENOSPC throws `.noSpace` and changes nothing. Needs `writer`.
+    func createSegment(baseIndex: UInt64, capacity: Int) throws(LogError) -> Segment {
+        let id = nextSegmentId
+        let name = SegmentFormat.fileName(id: id, baseIndex: baseIndex)
+        let final = path(name)
+        let temporary = final + ".tmp"
+        var fd: Int32 = -1
+        var zeroed = SegmentFormat.headerSize
+        do {
+            fd = try fs.open(temporary, create: true, readOnly: false)
+            try fs.ftruncate(fd, size: 0, path: temporary)
+            try fs.preallocate(fd, offset: 0, length: Int64(capacity), path: temporary)
+            var header = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
+            header.withUnsafeMutableBytes { SegmentFormat.encodeHeader(baseIndex: baseIndex, segmentId: id, into: $0.baseAddress!) }
+            try fs.pwrite(fd, header, at: 0, path: temporary)
+        } catch {
+            if fd >= 0 { fs.close(fd) }
+            try? fs.unlink(temporary)
+            throw mapError(error)
+        }
+        let segment: Segment
+        do {
+            let map = try fs.map(fd, length: capacity, path: temporary)
+            segment = Segment(
+                id: id, baseIndex: baseIndex, name: name, path: final, fd: fd, map: map, mapLength: capacity,
+                offsets: [], dataEnd: SegmentFormat.headerSize, fileSize: capacity, sealed: false)
+        } catch {
+            fs.close(fd)
+            try? fs.unlink(temporary)
+            throw mapError(error)
+        }
+        if syncMode && options.zeroFillAheadBytes > 0 {
+            zeroed = min(capacity, SegmentFormat.headerSize + options.zeroFillAheadBytes)
+            do { try writeZeros(segment, from: SegmentFormat.headerSize, to: zeroed) } catch {
+                segment.release(fs)
+                try? fs.unlink(temporary)
+                throw error
+            }
+        }
+        do {
+            try fs.fsync(fd, path: temporary)
+        } catch {
+            segment.release(fs)
+            throw failStop(error)
+        }
+        do { try fs.rename(temporary, final) } catch {
+            segment.release(fs)
+            try? fs.unlink(temporary)
+            throw mapError(error)
+        }
+        do { try fs.syncDirectory(directory) } catch {
+            segment.release(fs)
+            throw failStop(error)
+        }
+        nextSegmentId += 1
+        state.withWriteLock { segments.append(segment) }
+        zeroedEnd = zeroed
+        dirtyUntil = 0
+        return segment
+    }
+
+    /// Grows an empty active segment's preallocation (an oversized first batch). Needs `writer`.
+    func grow(_ segment: Segment, to capacity: Int) throws(LogError) {
+        do { try fs.preallocate(segment.fd, offset: 0, length: Int64(capacity), path: segment.path) } catch {
+            throw mapError(error)
+        }
+        let map: UnsafeRawPointer
+        do { map = try fs.map(segment.fd, length: capacity, path: segment.path) } catch { throw mapError(error) }
+        state.withWriteLock {
+            fs.unmap(segment.map, length: segment.mapLength)
+            segment.map = map
+            segment.mapLength = capacity
+            segment.fileSize = capacity
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+let ENOSPC_CODE = Glibc.ENOSPC
+#elseif canImport(Darwin)
+import Darwin
+let ENOSPC_CODE = Darwin.ENOSPC
+#endif

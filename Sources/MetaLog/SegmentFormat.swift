@@ -1,0 +1,142 @@
+// The byte layout of segment files (drawn in full in docs/FORMAT.md). All integers little-endian.
+//
+// Segment file "<segmentId:016x>-<baseIndex:020>.seg":
+//
+//   +--------------------------- header, 40 bytes ---------------------------+
+//   | 0  magic "MLOGSEG\0" (8) | 8 version u32 = 1 | 12 reserved u32 = 0     |
+//   | 16 baseIndex u64         | 24 segmentId u64                            |
+//   | 32 crc32c(bytes 0..<32) u32 | 36 reserved u32 = 0                      |
+//   +------------------------------------------------------------------------+
+//   | frame | frame | ... (each 8-byte aligned)  | zeros (preallocated)       |
+//   | [sealed only] footer: u32 offsets[count], pad to 8, 40-byte trailer     |
+//
+// Frame (32-byte header + payload + zero padding to a multiple of 8):
+//   0 crc u32: CRC32C seeded with the segment's salt, over bytes 4..<32 and the payload
+//   4 payloadLength u32 | 8 index u64 | 16 term u64 | 24 kind u8 | 25 reserved u8 = 0
+//   26 reserved u16 = 0 | 28 syncLag u32: index minus the last durable index when it was written
+//                                         (saturating), used to tell torn tails from corruption.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Constants and helpers of the segment format.
+enum SegmentFormat {
+    static let magic: UInt64 = 0x0047_4553_474F_4C4D  // "MLOGSEG\0" little-endian
+    static let version: UInt32 = 1
+    static let headerSize = 40
+    static let frameHeaderSize = 32
+    static let fileSuffix = ".seg"
+
+    /// The CRC seed of frames in segment `id` (so a frame copied from another segment does not verify).
+    @inline(__always)
+    static func salt(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id ^ (id >> 32)) }
+
+    /// Size on disk of a frame with `payloadLength` payload bytes.
+    @inline(__always)
+    static func frameSize(_ payloadLength: Int) -> Int { frameHeaderSize + ((payloadLength + 7) & ~7) }
+
+    /// File name of segment `id` starting at `baseIndex`.
+    static func fileName(id: UInt64, baseIndex: UInt64) -> String {
+        let hex = String(id, radix: 16)
+        let dec = String(baseIndex)
+        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + "-"
+            + String(repeating: "0", count: max(0, 20 - dec.count)) + dec + fileSuffix
+    }
+
+    /// Parses a segment file name into (id, baseIndex), or nil if `name` is not one.
+    static func parseFileName(_ name: String) -> (id: UInt64, baseIndex: UInt64)? {
+        guard name.hasSuffix(fileSuffix) else { return nil }
+        let stem = name.dropLast(fileSuffix.count)
+        let parts = stem.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 16, parts[1].count == 20,
+            let id = UInt64(parts[0], radix: 16), let base = UInt64(parts[1])
+        else { return nil }
+        return (id, base)
+    }
+
+    /// Writes a segment header into `buffer` (at least `headerSize` bytes).
+    static func encodeHeader(baseIndex: UInt64, segmentId: UInt64, into buffer: UnsafeMutableRawPointer) {
+        memset(buffer, 0, headerSize)
+        buffer.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt64.self)
+        buffer.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt32.self)
+        buffer.storeBytes(of: baseIndex.littleEndian, toByteOffset: 16, as: UInt64.self)
+        buffer.storeBytes(of: segmentId.littleEndian, toByteOffset: 24, as: UInt64.self)
+        let crc = CRC32C.extend(0, UnsafeRawBufferPointer(start: buffer, count: 32))
+        buffer.storeBytes(of: crc.littleEndian, toByteOffset: 32, as: UInt32.self)
+    }
+
+    /// Checks a segment header; returns nil when valid, else (offset of the bad field, reason).
+    static func checkHeader(_ bytes: UnsafeRawBufferPointer, baseIndex: UInt64, segmentId: UInt64)
+        -> (offset: Int64, reason: String)?
+    {
+        guard bytes.count >= headerSize else {
+            return (Int64(bytes.count), "file is \(bytes.count) bytes, shorter than the 40-byte segment header")
+        }
+        let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: bytes[0..<32]))
+        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 32, as: UInt32.self))
+        if UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) != magic {
+            return (0, "bad segment magic")
+        }
+        if crc != stored { return (32, "segment header checksum mismatch") }
+        let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        if version != self.version { return (8, "unsupported segment format version \(version)") }
+        let base = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        if base != baseIndex { return (16, "header base index \(base) differs from the file name's \(baseIndex)") }
+        let id = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        if id != segmentId { return (24, "header segment id \(id) differs from the file name's \(segmentId)") }
+        return nil
+    }
+}
+
+/// Reading and writing one frame header in place.
+enum Frame {
+    @inline(__always) static func payloadLength(_ p: UnsafeRawPointer) -> Int {
+        Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+    }
+    @inline(__always) static func index(_ p: UnsafeRawPointer) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+    @inline(__always) static func term(_ p: UnsafeRawPointer) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+    }
+    @inline(__always) static func kind(_ p: UnsafeRawPointer) -> UInt8 { p.load(fromByteOffset: 24, as: UInt8.self) }
+    @inline(__always) static func syncLag(_ p: UnsafeRawPointer) -> UInt32 {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
+    }
+    @inline(__always) static func storedCRC(_ p: UnsafeRawPointer) -> UInt32 {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+    }
+    @inline(__always) static func reservedIsZero(_ p: UnsafeRawPointer) -> Bool {
+        p.load(fromByteOffset: 25, as: UInt8.self) == 0 && p.loadUnaligned(fromByteOffset: 26, as: UInt16.self) == 0
+    }
+
+    /// The CRC a frame at `p` with `payloadLength` payload bytes should carry.
+    @inline(__always)
+    static func computeCRC(_ p: UnsafeRawPointer, payloadLength: Int, salt: UInt32) -> UInt32 {
+        CRC32C.extend(salt, UnsafeRawBufferPointer(start: p + 4, count: SegmentFormat.frameHeaderSize - 4 + payloadLength))
+    }
+
+    /// Writes the header fields known when building a batch (crc, index and syncLag stay zero).
+    @inline(__always)
+    static func writeBatchHeader(_ p: UnsafeMutableRawPointer, payloadLength: Int, term: UInt64, kind: UInt8) {
+        p.storeBytes(of: (UInt64(UInt32(truncatingIfNeeded: payloadLength)) << 32).littleEndian, toByteOffset: 0, as: UInt64.self)
+        p.storeBytes(of: UInt64(0), toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: term.littleEndian, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: UInt64(kind).littleEndian, toByteOffset: 24, as: UInt64.self)
+    }
+
+    /// Fills in index and syncLag and then the CRC of a frame about to be written.
+    @inline(__always)
+    static func seal(_ p: UnsafeMutableRawPointer, index: UInt64, syncLag: UInt32, salt: UInt32) {
+        p.storeBytes(of: index.littleEndian, toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: syncLag.littleEndian, toByteOffset: 28, as: UInt32.self)
+        let length = payloadLength(UnsafeRawPointer(p))
+        let crc = computeCRC(UnsafeRawPointer(p), payloadLength: length, salt: salt)
+        p.storeBytes(of: crc.littleEndian, toByteOffset: 0, as: UInt32.self)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for MetaLog are added by the issue that builds it.
