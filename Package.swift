@@ -55,6 +55,7 @@ let package = Package(
                 "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine", "CCRC32C", "CLZ4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
 
         // Tests: one target per module.

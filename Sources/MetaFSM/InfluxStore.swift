@@ -7,7 +7,9 @@ struct NameKey: Hashable {
     init(_ name: String) { self.name = name }
     static func == (a: NameKey, b: NameKey) -> Bool { goEqual(a.name, b.name) }
     func hash(into h: inout Hasher) {
-        for b in name.utf8 { h.combine(b) }
+        if name.utf8.withContiguousStorageIfAvailable({ h.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            Array(name.utf8).withUnsafeBytes { h.combine(bytes: $0) }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ import MetaFSM
 struct InfluxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "influx", abstract: "Offline tools for InfluxDB meta data (meta.db files, command streams).",
-        subcommands: [InfluxApply.self, InfluxDump.self])
+        subcommands: [InfluxApply.self, InfluxDump.self, InfluxGenerate.self])
 }
 
 /// `metactl influx apply`: replays a command stream from the empty state, as the conformance oracle does.
@@ -62,5 +62,25 @@ struct InfluxDump: ParsableCommand {
         } else {
             print(influxSummary(data), terminator: "")
         }
+    }
+}
+
+/// `metactl influx generate`: writes Bench's synthetic command stream, for timing other implementations
+/// (e.g. `shared/conformance/oracle/run replay --commands FILE`) on the identical work.
+struct InfluxGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write the benchmark command stream (mostly CreateShardGroup and SetPrivilege) in fixture format.")
+
+    @Option(help: "Number of commands.") var count: Int = 1_000_000
+    @Option(help: "Generator seed.") var seed: UInt64 = 1
+    @Option(help: "Output file.") var out: String
+
+    func validate() throws {
+        if count <= 0 { throw ValidationError("--count must be positive, got \(count)") }
+    }
+
+    func run() throws {
+        try influxWriteFile(out, influxCommandStream(InfluxWorkloadGenerator.stream(commands: count, seed: seed)))
     }
 }
