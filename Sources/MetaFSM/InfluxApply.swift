@@ -74,8 +74,7 @@ extension InfluxStore {
 
     mutating func appendDatabase(_ db: DatabaseInfo) {
         data.databases.append(db)
-        let key = NameKey(db.name)
-        if databaseSlots[key] == nil { databaseSlots[key] = data.databases.count - 1 }
+        databaseNames.appended(db.name, at: data.databases.count - 1)
     }
 
     /// Spec 4.2: CREATE DATABASE, with retention-autocreate on or with a WITH policy.
@@ -128,10 +127,10 @@ extension InfluxStore {
     mutating func dropDatabase(_ name: String) {
         guard let d = databaseIndex(name) else { return }
         data.databases.remove(at: d)
+        databaseNames.removed(name, from: data.databases)
         for u in data.users.indices where data.users[u].privilege(on: name) != nil {
             data.users[u].removePrivilege(on: name)
         }
-        reindex()
     }
 
     /// Spec 4.3.
@@ -267,7 +266,7 @@ extension InfluxStore {
         if name.isEmpty { return .usernameRequired }
         if userIndex(name) != nil { return .userExists }
         data.users.append(UserInfo(name: name, hash: hash, admin: admin))
-        userSlots[NameKey(name)] = data.users.count - 1
+        userNames.appended(name, at: data.users.count - 1)
         return nil
     }
 
@@ -275,7 +274,7 @@ extension InfluxStore {
     mutating func dropUser(_ name: String) -> InfluxError? {
         guard let u = userIndex(name) else { return .userNotFound }
         data.users.remove(at: u)
-        reindexUsers()
+        userNames.removed(name, from: data.users)
         return nil
     }
 

@@ -26,8 +26,8 @@ struct NameKey: Hashable {
 public struct InfluxStore: Sendable {
     /// The state. Replace it only through ``replace(with:)`` so the indexes stay right.
     public internal(set) var data: InfluxData
-    var databaseSlots: [NameKey: Int] = [:]
-    var userSlots: [NameKey: Int] = [:]
+    var databaseNames = NameIndex()
+    var userNames = NameIndex()
 
     /// A store holding `data` (the empty state by default).
     public init(data: InfluxData = InfluxData()) {
@@ -48,27 +48,17 @@ public struct InfluxStore: Sendable {
     }
 
     mutating func reindex() {
-        databaseSlots.removeAll(keepingCapacity: true)
-        for (i, db) in data.databases.enumerated() where databaseSlots[NameKey(db.name)] == nil {
-            databaseSlots[NameKey(db.name)] = i
-        }
-        reindexUsers()
-    }
-
-    mutating func reindexUsers() {
-        userSlots.removeAll(keepingCapacity: true)
-        for (i, u) in data.users.enumerated() where userSlots[NameKey(u.name)] == nil {
-            userSlots[NameKey(u.name)] = i
-        }
+        databaseNames.rebuild(data.databases)
+        userNames.rebuild(data.users)
     }
 
     // MARK: reads
 
-    /// Position of the first database named `name` (InfluxDB's `Data.Database`). O(1).
-    public func databaseIndex(_ name: String) -> Int? { databaseSlots[NameKey(name)] }
+    /// Position of the first database named `name` (InfluxDB's `Data.Database`). O(1) expected.
+    public func databaseIndex(_ name: String) -> Int? { databaseNames.find(name, in: data.databases) }
 
     /// Position of the first user named `name`. O(1).
-    public func userIndex(_ name: String) -> Int? { userSlots[NameKey(name)] }
+    public func userIndex(_ name: String) -> Int? { userNames.find(name, in: data.users) }
 
     /// The database named `name`, sharing storage with the state. O(1).
     public func database(_ name: String) -> DatabaseInfo? {
