@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.30.0"),
     ],
     targets: [
         // C modules. No unsafeFlags anywhere: instruction sets are enabled per function.
@@ -35,7 +36,10 @@ let package = Package(
         .target(
             name: "MetaSnapshot",
             dependencies: ["CLZ4", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
-        .target(name: "MetaFSM", dependencies: ["MetaSnapshot"]),
+        .target(
+            name: "MetaFSM",
+            dependencies: ["MetaSnapshot", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto/meta.proto"]),
         .target(name: "MetaEngine", dependencies: ["MetaLog", "MetaSnapshot", "MetaFSM"]),
 
         // Executables on top.
@@ -51,6 +55,7 @@ let package = Package(
                 "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine", "CCRC32C", "CLZ4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
         // libFuzzer target for the snapshot reader (`make fuzz`); a plain build replays input files.
         .executableTarget(
@@ -61,7 +66,8 @@ let package = Package(
         .testTarget(name: "CCRC32CTests", dependencies: ["CCRC32C"]),
         .testTarget(name: "MetaLogTests", dependencies: ["MetaLog"]),
         .testTarget(name: "MetaSnapshotTests", dependencies: ["MetaSnapshot"]),
-        .testTarget(name: "MetaFSMTests", dependencies: ["MetaFSM"]),
+        .testTarget(
+            name: "MetaFSMTests", dependencies: ["MetaFSM", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "MetaEngineTests", dependencies: ["MetaEngine"]),
         .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot"]),
     ]

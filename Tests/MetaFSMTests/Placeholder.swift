@@ -1,1 +1,0 @@
-// Tests for MetaFSM are added by the issue that builds it.
