@@ -181,6 +181,7 @@ extension Log {
             }
             do { try fs.fdatasync(lastSegment.fd, path: lastSegment.path) } catch { throw failStop(error) }
             zeroedEnd = lastSegment.dataEnd
+            writebackStart = lastSegment.dataEnd
         }
         durableIndex = last
         report = RecoveryReport(segments: segments.count, tornTail: torn)
@@ -227,5 +228,6 @@ extension Log {
         }
         zeroedEnd = offset
         dirtyUntil = 0
+        writebackStart = min(writebackStart, offset)
     }
 }
