@@ -42,6 +42,8 @@ public final class Log: @unchecked Sendable {
     @exclusivity(unchecked) var nextSegmentId: UInt64 = 1
     @exclusivity(unchecked) var zeroedEnd = 0
     @exclusivity(unchecked) var dirtyUntil = 0
+    /// The durable index the last sync marker on disk records.
+    @exclusivity(unchecked) var lastMarked: UInt64 = 0
     /// Offset in the active segment from which write-back has not been started yet (manual mode).
     @exclusivity(unchecked) var writebackStart = 0
     @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
@@ -134,7 +136,11 @@ public final class Log: @unchecked Sendable {
         if isClosed { return }
         var syncError: LogError?
         if failure == nil {
-            do { try syncLocked() } catch { syncError = error }
+            do {
+                try syncLocked()
+                try writeMarkerLocked()
+                try syncLocked(force: true)
+            } catch { syncError = error }
         }
         if failure == nil, let active = segments.last, !active.sealed {
             // Give back the unused preallocation: the next open then finds nothing after the last frame

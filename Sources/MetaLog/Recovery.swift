@@ -123,6 +123,7 @@ extension Log {
                     file: file.name, offset: 16, index: file.baseIndex,
                     reason: "segment starts at index \(file.baseIndex) but the previous one ends at \(previous.endIndex - 1)")
             }
+            if isLast, let scan = result.tail { lastMarked = scan.lastMarker ?? 0 }
             if let kind = result.tailKind, let scan = result.tail {
                 let segment = result.segment
                 switch kind {
@@ -184,6 +185,8 @@ extension Log {
             writebackStart = lastSegment.dataEnd
         }
         durableIndex = last
+        // Record that everything recovered is now synced (helps a later recovery tell damage from a tear).
+        try writeMarkerLocked()
         report = RecoveryReport(segments: segments.count, tornTail: torn)
     }
 
