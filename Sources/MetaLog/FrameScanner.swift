@@ -20,14 +20,22 @@ struct FrameScanner {
         var end: Int = SegmentFormat.headerSize
         /// Why scanning stopped before `limit` (nil if it reached it exactly).
         var stopReason: String?
+        /// The durable index of the last sync marker passed, if any.
+        var lastMarker: UInt64?
     }
 
-    /// Validates the frame at `offset` expecting `index`; returns its size or nil.
+    /// Validates the frame at `offset` expecting entry `index` (or a sync marker for an index below it);
+    /// returns its size or nil.
     @inline(__always)
     func frameSize(at offset: Int, limit: Int, expecting index: UInt64) -> Int? {
         guard offset + SegmentFormat.frameHeaderSize <= limit else { return nil }
         let frame = map + offset
-        guard Frame.index(frame) == index, Frame.reservedIsZero(frame) else { return nil }
+        guard Frame.reservedIsZero(frame) else { return nil }
+        if Frame.isMarker(frame) {
+            guard Frame.index(frame) < index, Frame.payloadLength(frame) == 0 else { return nil }
+        } else {
+            guard Frame.index(frame) == index else { return nil }
+        }
         let length = Frame.payloadLength(frame)
         let size = SegmentFormat.frameSize(length)
         guard size <= limit - offset else { return nil }
@@ -46,8 +54,12 @@ struct FrameScanner {
                 result.stopReason = describeInvalid(at: offset, limit: limit, expecting: index)
                 break
             }
-            result.offsets.append(UInt32(offset))
             offset += size
+            if Frame.isMarker(map + offset - size) {
+                result.lastMarker = Frame.index(map + offset - size)
+                continue
+            }
+            result.offsets.append(UInt32(offset - size))
             index += 1
         }
         result.end = offset
@@ -58,8 +70,9 @@ struct FrameScanner {
     func describeInvalid(at offset: Int, limit: Int, expecting index: UInt64) -> String {
         if offset + SegmentFormat.frameHeaderSize > limit { return "frame header cut short by the end of the data" }
         let frame = map + offset
-        if Frame.index(frame) != index { return "frame index \(Frame.index(frame)) where \(index) was expected" }
         if !Frame.reservedIsZero(frame) { return "reserved frame header bytes are not zero" }
+        if Frame.isMarker(frame) { return "sync marker for index \(Frame.index(frame)) where entry \(index) was expected" }
+        if Frame.index(frame) != index { return "frame index \(Frame.index(frame)) where \(index) was expected" }
         if SegmentFormat.frameSize(Frame.payloadLength(frame)) > limit - offset {
             return "frame length \(Frame.payloadLength(frame)) runs past the end of the data"
         }
@@ -107,7 +120,7 @@ struct FrameScanner {
                     if p + SegmentFormat.frameHeaderSize <= fileSize {
                         let index = Frame.index(map + p)
                         if index >= expected && index - expected < maxFrames,
-                            let size = frameSize(at: p, limit: fileSize, expecting: index)
+                            let size = frameSize(at: p, limit: fileSize, expecting: Frame.isMarker(map + p) ? index + 1 : index)
                         {
                             let lag = UInt64(Frame.syncLag(map + p))
                             if lag != UInt64(UInt32.max) && index >= lag && index - lag >= expected {

@@ -42,6 +42,10 @@ public final class Log: @unchecked Sendable {
     @exclusivity(unchecked) var nextSegmentId: UInt64 = 1
     @exclusivity(unchecked) var zeroedEnd = 0
     @exclusivity(unchecked) var dirtyUntil = 0
+    /// The durable index the last sync marker on disk records.
+    @exclusivity(unchecked) var lastMarked: UInt64 = 0
+    /// Offset in the active segment from which write-back has not been started yet (manual mode).
+    @exclusivity(unchecked) var writebackStart = 0
     @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
     @exclusivity(unchecked) var lockFD: Int32 = -1
 
@@ -57,7 +61,6 @@ public final class Log: @unchecked Sendable {
         writeCapacity = 1 << 16
         writeBuffer = .allocate(byteCount: writeCapacity, alignment: 8)
         guard options.segmentBytes >= 4096 && options.segmentBytes <= 1 << 31 else {
-            writeBuffer.deallocate()
             throw LogError.invalidArgument("segmentBytes \(options.segmentBytes) is outside 4 KiB ... 2 GiB")
         }
         do {
@@ -133,7 +136,11 @@ public final class Log: @unchecked Sendable {
         if isClosed { return }
         var syncError: LogError?
         if failure == nil {
-            do { try syncLocked() } catch { syncError = error }
+            do {
+                try syncLocked()
+                try writeMarkerLocked()
+                try syncLocked(force: true)
+            } catch { syncError = error }
         }
         if failure == nil, let active = segments.last, !active.sealed {
             // Give back the unused preallocation: the next open then finds nothing after the last frame

@@ -17,7 +17,8 @@ extension Log {
     }
 
     /// Zero-copy single read: `body` sees the entry's header and payload bytes (valid only inside
-    /// `body`; the writer waits while `body` runs, so keep it short). Throws `.compacted`,
+    /// `body`; the writer waits while `body` runs, so keep it short, and do not call this log from it:
+    /// the lock prefers a waiting writer, so a nested call can deadlock). Throws `.compacted`,
     /// `.unavailable`, `.corruption` (checksum mismatch on read), `.closed`, `.failed`.
     /// Cost: a lookup in the in-memory index and one CRC32C over the frame.
     public func withEntry<R>(at index: UInt64, _ body: (EntryHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
@@ -43,7 +44,7 @@ extension Log {
 
     /// Entries from `index`, at most `maxCount`, stopping before `maxBytes` of payload (but always at
     /// least one entry when `index` exists), in one buffer (frames copied from the segments with one
-    /// memcpy per segment run; every frame's CRC is checked). For replication messages and replay.
+    /// memcpy per run of adjacent frames; every frame's CRC is checked). For replication messages and replay.
     /// Throws `.compacted` / `.unavailable` for `index` itself, `.corruption`, `.closed`, `.failed`.
     public func read(from index: UInt64, maxCount: Int = .max, maxBytes: Int = .max) throws -> EntryBatch {
         try state.withReadLock { () throws -> EntryBatch in
@@ -58,35 +59,44 @@ extension Log {
                 let map = segment.map
                 let salt = segment.salt
                 var k = Int(next - segment.baseIndex)
-                let runStart = Int(segment.offsets[k])
-                var offset = runStart
+                // Frames are copied in runs of adjacent frames (a sync marker between two entries
+                // splits a run: markers are not entries and are not copied).
+                var runStart = Int(segment.offsets[k])
+                var runEnd = runStart
+                let storage = batch.storage
+                func copyRun() {
+                    let bytes = runEnd - runStart
+                    guard bytes > 0 else { return }
+                    storage.reserve(bytes)
+                    (storage.base + storage.count).copyMemory(from: map + runStart, byteCount: bytes)
+                    storage.count += bytes
+                }
                 let stopIndex = min(segment.endIndex - 1, last)
-                let storageBase = batch.storage.count
                 while next <= stopIndex {
                     if batch.starts.count >= maxCount { done = true; break }
-                    offset = Int(segment.offsets[k])
+                    let offset = Int(segment.offsets[k])
                     let frame = map + offset
                     let length = Frame.payloadLength(frame)
                     if !batch.starts.isEmpty && payloadBytes &+ length > maxBytes { done = true; break }
-                    guard offset + SegmentFormat.frameSize(length) <= segment.dataEnd, Frame.index(frame) == next,
+                    let size = SegmentFormat.frameSize(length)
+                    guard offset + size <= segment.dataEnd, Frame.index(frame) == next, !Frame.isMarker(frame),
                         Frame.computeCRC(frame, payloadLength: length, salt: salt) == Frame.storedCRC(frame)
                     else {
                         throw LogError.corruption(
                             file: segment.name, offset: Int64(offset), index: next, reason: "frame checksum or index mismatch on read")
                     }
-                    batch.starts.append(storageBase + offset - runStart)
+                    if offset != runEnd {
+                        copyRun()
+                        runStart = offset
+                        runEnd = offset
+                    }
+                    batch.starts.append(storage.count + offset - runStart)
+                    runEnd = offset + size
                     payloadBytes += length
-                    offset += SegmentFormat.frameSize(length)
                     next += 1
                     k += 1
                 }
-                let runBytes = offset - runStart
-                if runBytes > 0 && batch.starts.count > 0 {
-                    let storage = batch.storage
-                    storage.reserve(runBytes)
-                    (storage.base + storage.count).copyMemory(from: map + runStart, byteCount: runBytes)
-                    storage.count += runBytes
-                }
+                copyRun()
             }
             batch.setPayloadBytes(payloadBytes)
             return batch

@@ -31,6 +31,24 @@ extension Log {
         defer { writer.unlock() }
         try checkUsable()
         try syncLocked()
+        try writeMarkerLocked()
+    }
+
+    /// After a sync, writes a sync marker recording the durable index (not synced itself: it only helps
+    /// recovery tell synced frames from a torn tail). Skipped when nothing new is durable or the active
+    /// segment has no room; ENOSPC is ignored. Needs `writer`.
+    func writeMarkerLocked() throws(LogError) {
+        guard durableIndex > lastMarked, durableIndex >= first, let segment = segments.last, !segment.sealed,
+            segment.count > 0, fits(segment, bytes: SegmentFormat.frameHeaderSize, entries: 0)
+        else { return }
+        Frame.writeMarker(writeBuffer, durable: durableIndex, salt: segment.salt)
+        do {
+            try writeFrames(segment, bytes: SegmentFormat.frameHeaderSize)
+        } catch LogError.noSpace {
+            return
+        }
+        state.withWriteLock { segment.dataEnd += SegmentFormat.frameHeaderSize }
+        lastMarked = durableIndex
     }
 
     func appendBatch(_ batch: EntryBatch, at expected: UInt64?) throws -> ClosedRange<UInt64> {
@@ -50,9 +68,10 @@ extension Log {
         return range
     }
 
-    /// fdatasync of the active segment if anything is not yet durable. Needs `writer`.
-    func syncLocked() throws(LogError) {
-        guard last > durableIndex, let segment = segments.last else {
+    /// fdatasync of the active segment if anything is not yet durable (or always, with `force`).
+    /// Needs `writer`.
+    func syncLocked(force: Bool = false) throws(LogError) {
+        guard last > durableIndex || force, let segment = segments.last else {
             durableIndex = max(durableIndex, last)
             return
         }
@@ -186,6 +205,13 @@ extension Log {
             throw failStop(error)
         }
         if dirtyUntil <= offset + length { dirtyUntil = 0 }
+        if !syncMode && options.writebackChunkBytes > 0 {
+            writebackStart = min(writebackStart, offset)
+            if end - writebackStart >= options.writebackChunkBytes {
+                fs.startWriteback(segment.fd, offset: Int64(writebackStart), length: Int64(end - writebackStart))
+                writebackStart = end
+            }
+        }
     }
 
     /// Writes zeros over [from, to) of the segment.

@@ -123,6 +123,7 @@ extension Log {
                     file: file.name, offset: 16, index: file.baseIndex,
                     reason: "segment starts at index \(file.baseIndex) but the previous one ends at \(previous.endIndex - 1)")
             }
+            if isLast, let scan = result.tail { lastMarked = scan.lastMarker ?? 0 }
             if let kind = result.tailKind, let scan = result.tail {
                 let segment = result.segment
                 switch kind {
@@ -181,8 +182,11 @@ extension Log {
             }
             do { try fs.fdatasync(lastSegment.fd, path: lastSegment.path) } catch { throw failStop(error) }
             zeroedEnd = lastSegment.dataEnd
+            writebackStart = lastSegment.dataEnd
         }
         durableIndex = last
+        // Record that everything recovered is now synced (helps a later recovery tell damage from a tear).
+        try writeMarkerLocked()
         report = RecoveryReport(segments: segments.count, tornTail: torn)
     }
 
@@ -203,29 +207,15 @@ extension Log {
 
     /// Cuts `segment` at `offset` (dropping everything after it) and preallocates it again; durable.
     func cutTail(_ segment: Segment, at offset: Int) throws(LogError) {
-        let capacity = max(segment.fileSize, options.segmentBytes)
-        do {
-            try fs.ftruncate(segment.fd, size: Int64(offset), path: segment.path)
-            try fs.preallocate(segment.fd, offset: 0, length: Int64(capacity), path: segment.path)
-        } catch {
-            throw mapError(error)
-        }
+        do { try fs.ftruncate(segment.fd, size: Int64(offset), path: segment.path) } catch { throw mapError(error) }
+        try growActive(segment, to: max(segment.fileSize, options.segmentBytes))
         do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
-        if capacity != segment.mapLength {
-            let newMap: UnsafeRawPointer
-            do { newMap = try fs.map(segment.fd, length: capacity, path: segment.path) } catch { throw mapError(error) }
-            state.withWriteLock {
-                fs.unmap(segment.map, length: segment.mapLength)
-                segment.map = newMap
-                segment.mapLength = capacity
-            }
-        }
         state.withWriteLock {
             segment.dataEnd = offset
-            segment.fileSize = capacity
             segment.sealed = false
         }
         zeroedEnd = offset
         dirtyUntil = 0
+        writebackStart = min(writebackStart, offset)
     }
 }

@@ -56,7 +56,7 @@ final class Segment: @unchecked Sendable {
         let frame = map + offset
         let length = Frame.payloadLength(frame)
         guard offset + SegmentFormat.frameSize(length) <= dataEnd,
-            Frame.index(frame) == index,
+            Frame.index(frame) == index, !Frame.isMarker(frame),
             Frame.computeCRC(frame, payloadLength: length, salt: salt) == Frame.storedCRC(frame)
         else {
             throw LogError.corruption(

@@ -12,9 +12,12 @@
 //
 // Frame (32-byte header + payload + zero padding to a multiple of 8):
 //   0 crc u32: CRC32C seeded with the segment's salt, over bytes 4..<32, the payload and the padding
-//   4 payloadLength u32 | 8 index u64 | 16 term u64 | 24 kind u8 | 25 reserved u8 = 0
+//   4 payloadLength u32 | 8 index u64 | 16 term u64 | 24 kind u8 | 25 flags u8 (bit 0: sync marker)
 //   26 reserved u16 = 0 | 28 syncLag u32: index minus the last durable index when it was written
 //                                         (saturating), used to tell torn tails from corruption.
+// A sync marker (flags bit 0) is not an entry: payload length 0, term 0, kind 0, sync lag 0, and its
+// index field is the log's durable index after a sync. It is written after the fdatasync of `sync()` in
+// manual durability and on close, so that recovery knows which frames had been synced.
 
 #if canImport(Glibc)
 import Glibc
@@ -112,8 +115,23 @@ enum Frame {
     @inline(__always) static func storedCRC(_ p: UnsafeRawPointer) -> UInt32 {
         UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
     }
+    /// Whether reserved bytes and unknown flag bits are zero.
     @inline(__always) static func reservedIsZero(_ p: UnsafeRawPointer) -> Bool {
-        p.load(fromByteOffset: 25, as: UInt8.self) == 0 && p.loadUnaligned(fromByteOffset: 26, as: UInt16.self) == 0
+        p.load(fromByteOffset: 25, as: UInt8.self) & ~markerFlag == 0 && p.loadUnaligned(fromByteOffset: 26, as: UInt16.self) == 0
+    }
+    static let markerFlag: UInt8 = 1
+    /// Whether the frame is a sync marker rather than an entry.
+    @inline(__always) static func isMarker(_ p: UnsafeRawPointer) -> Bool {
+        p.load(fromByteOffset: 25, as: UInt8.self) & markerFlag != 0
+    }
+
+    /// Writes a complete sync marker frame (32 bytes) saying entries through `durable` are on disk.
+    static func writeMarker(_ p: UnsafeMutableRawPointer, durable: UInt64, salt: UInt32) {
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: SegmentFormat.frameHeaderSize)
+        p.storeBytes(of: durable.littleEndian, toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: markerFlag, toByteOffset: 25, as: UInt8.self)
+        let crc = computeCRC(UnsafeRawPointer(p), payloadLength: 0, salt: salt)
+        p.storeBytes(of: crc.littleEndian, toByteOffset: 0, as: UInt32.self)
     }
 
     /// The CRC a frame at `p` with `payloadLength` payload bytes should carry (it covers everything

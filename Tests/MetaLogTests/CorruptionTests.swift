@@ -142,8 +142,14 @@ final class CorruptionTests: XCTestCase {
                 writeFile(path, original)
             }
         }
-        // Damage to the very last frame is a torn tail: cut, reported.
+        // Damage to the very last frame is corruption too while the marker that close wrote after it says
+        // it was synced; without that marker (a crash before the sync) it is a torn tail: cut, reported.
         flip(path, at: SegmentFormat.headerSize + 19 * frame + 12)
+        XCTAssertEqual(corruption { try Log(directory: directory, options: small) }?.index, 20)
+        var bytes = readFile(path)
+        XCTAssertEqual(bytes.count, SegmentFormat.headerSize + 20 * frame + SegmentFormat.frameHeaderSize)
+        bytes.removeLast(SegmentFormat.frameHeaderSize)
+        writeFile(path, bytes)
         let reopened = try Log(directory: directory, options: small)
         XCTAssertEqual(reopened.lastIndex, 19)
         XCTAssertEqual(reopened.recovery.tornTail, TornTail(file: name, offset: Int64(SegmentFormat.headerSize + 19 * frame), bytesDropped: Int64(frame)))

@@ -16,7 +16,14 @@ final class FormatTests: XCTestCase {
         // Fill the segment so it is sealed.
         while log.segmentCount < 2 { try log.append(makeBatch(first: log.lastIndex + 1, count: 4, size: 200)) }
         let sealedEntries = try XCTUnwrap(log.read(from: 1)).count - Int(log.lastIndex - (try XCTUnwrap(SegmentFormat.parseFileName(segmentFiles(directory)[1])).baseIndex) + 1)
+        let lastIndex = log.lastIndex
         try log.close()
+        // Close ends the active segment with a sync marker recording the durable index.
+        let active = readFile(directory + "/" + segmentFiles(directory)[1])
+        let activeSalt = UInt32(truncatingIfNeeded: UInt64(2) ^ (UInt64(2) >> 32))
+        var marker = le(UInt32(0)) + le(lastIndex) + le(UInt64(0)) + [0, 1, 0, 0] + le(UInt32(0))
+        marker = le(crc(marker[0...], seed: activeSalt)) + marker
+        XCTAssertEqual(Array(active.suffix(32)), marker)
         let name = segmentFiles(directory)[0]
         XCTAssertEqual(name, "0000000000000001-00000000000000000001.seg")
         let file = readFile(directory + "/" + name)

@@ -65,6 +65,10 @@ final class InspectorTests: XCTestCase {
         while offset + SegmentFormat.frameHeaderSize <= bytes.count {
             let length = bytes.withUnsafeBytes { Frame.payloadLength($0.baseAddress! + offset) }
             let stored = bytes.withUnsafeBytes { Frame.index($0.baseAddress! + offset) }
+            if bytes.withUnsafeBytes({ Frame.isMarker($0.baseAddress! + offset) }) {
+                offset += SegmentFormat.frameHeaderSize
+                continue
+            }
             if stored != index || length == 0 && stored == 0 { break }
             offset += SegmentFormat.frameSize(length)
             index += 1

@@ -51,10 +51,12 @@ final class TornTailTests: XCTestCase {
                 var bytes = original
                 switch variant {
                 case 0: bytes.removeSubrange(cut...)
-                case 1: for i in cut..<lastEnd { bytes[i] = 0 }
+                // Everything after the cut is damaged, including the sync marker that close wrote after
+                // the last frame (a torn write happens before that sync).
+                case 1: for i in cut..<bytes.count { bytes[i] = 0 }
                 default:
                     var rng = SystemRandomNumberGenerator()
-                    for i in cut..<lastEnd { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+                    for i in cut..<bytes.count { bytes[i] ^= UInt8.random(in: 1...255, using: &rng) }  // every byte differs
                 }
                 writeFile(path, bytes)
                 let log = try Log(directory: copy, options: options)
@@ -94,29 +96,50 @@ final class TornTailTests: XCTestCase {
     /// An unsynced batch whose middle frames were lost but whose later frames reached the disk (pages
     /// written back out of order) is a torn tail, not corruption: the later frames record that they were
     /// written before any sync covered the lost ones.
-    func testOutOfOrderWritebackOfTheLastBatchIsTorn() throws {
+    func testOutOfOrderWritebackOfUnsyncedFramesIsTorn() throws {
         let directory = makeTemporaryDirectory(self)
         let log = try Log(directory: directory, options: LogOptions(durability: .manual))
         try log.append(makeBatch(first: 1, count: 10, size: 50))
-        try log.sync()
+        try log.sync()  // durable through 10; a sync marker follows frame 10
         try log.append(makeBatch(first: 11, count: 10, size: 50))
         try log.append(makeBatch(first: 21, count: 10, size: 50))
-        try log.close()  // close syncs; pretend it did not, by damaging frame 14 only
+        try log.close()  // syncs and writes a marker for 30 at the end
         let name = try XCTUnwrap(segmentFiles(directory).first)
         var bytes = readFile(directory + "/" + name)
         let frame = SegmentFormat.frameSize(50)
-        let offset14 = SegmentFormat.headerSize + 13 * frame
-        // Rewrite the sync lags as they would be if close had not synced: written after the sync at 10.
-        for i in 0..<30 where i >= 10 {
-            let at = SegmentFormat.headerSize + i * frame
-            bytes.withUnsafeMutableBytes { raw in
-                Frame.seal(raw.baseAddress! + at, index: UInt64(i + 1), syncLag: UInt32(i + 1 - 10), salt: SegmentFormat.salt(1))
-            }
-        }
+        let marker = SegmentFormat.frameHeaderSize
+        XCTAssertEqual(bytes.count, SegmentFormat.headerSize + 30 * frame + 2 * marker)
+        // A crash before close's sync: the final marker never reached the disk, and of the frames
+        // written after the sync at 10, frame 14 was lost while later ones were written back.
+        bytes.removeLast(marker)
+        let offset14 = SegmentFormat.headerSize + 10 * frame + marker + 3 * frame
         for i in offset14..<(offset14 + frame) { bytes[i] = 0 }
         writeFile(directory + "/" + name, bytes)
         let reopened = try Log(directory: directory)
         XCTAssertEqual(reopened.lastIndex, 13)
-        XCTAssertEqual(reopened.recovery.tornTail?.offset, Int64(offset14))
+        XCTAssertEqual(reopened.recovery.tornTail, TornTail(file: name, offset: Int64(offset14), bytesDropped: Int64(bytes.count - offset14)))
+        XCTAssertEqual(try reopened.entry(at: 13).payload, testPayload(13, size: 50))
+    }
+
+    /// The same damage to frames that a sync covered (the marker after them says so) is corruption,
+    /// even though no entry frame was written after that sync.
+    func testDamageToSyncedFramesOfTheLastSegmentIsCorruptionEvenWithoutLaterEntries() throws {
+        let directory = makeTemporaryDirectory(self)
+        let log = try Log(directory: directory, options: LogOptions(durability: .manual))
+        for first in stride(from: UInt64(1), through: 1000, by: 64) {
+            try log.append(makeBatch(first: first, count: Int(min(64, 1001 - first)), size: 128))
+        }
+        try log.sync()
+        try log.close()
+        let name = try XCTUnwrap(segmentFiles(directory).first)
+        var bytes = readFile(directory + "/" + name)
+        let frame = SegmentFormat.frameSize(128)
+        let offset501 = SegmentFormat.headerSize + 500 * frame
+        bytes[offset501 + 37] ^= 0xFF
+        writeFile(directory + "/" + name, bytes)
+        let found = corruption { try Log(directory: directory) }
+        XCTAssertEqual(found?.file, name)
+        XCTAssertEqual(found?.offset, Int64(offset501))
+        XCTAssertEqual(found?.index, 501)
     }
 }
