@@ -1,3 +1,4 @@
+import CCRC32C
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -48,6 +49,9 @@ package protocol FileSystem: Sendable {
     func nextData(_ fd: Int32, from offset: Int64) -> Int64?
     /// The first hole at or after `offset` (SEEK_HOLE); the file size when not supported.
     func nextHole(_ fd: Int32, from offset: Int64) -> Int64?
+    /// Starts write-back of [offset, offset+length) without waiting (a hint; errors surface at the next
+    /// fdatasync).
+    func startWriteback(_ fd: Int32, offset: Int64, length: Int64)
     /// Takes an exclusive, non-blocking flock on `path` (created if missing); returns the descriptor
     /// holding it, or nil if someone else holds it.
     func lockFile(_ path: String) throws(FileSystemError) -> Int32?
@@ -184,6 +188,10 @@ package struct PosixFileSystem: FileSystem {
     package func nextHole(_ fd: Int32, from offset: Int64) -> Int64? {
         let result = lseek(fd, off_t(offset), 4 /* SEEK_HOLE on Linux */)
         return result < 0 ? nil : Int64(result)
+    }
+
+    package func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        _ = metalog_start_writeback(fd, offset, length)
     }
 
     package func lockFile(_ path: String) throws(FileSystemError) -> Int32? {

@@ -42,6 +42,8 @@ public final class Log: @unchecked Sendable {
     @exclusivity(unchecked) var nextSegmentId: UInt64 = 1
     @exclusivity(unchecked) var zeroedEnd = 0
     @exclusivity(unchecked) var dirtyUntil = 0
+    /// Offset in the active segment from which write-back has not been started yet (manual mode).
+    @exclusivity(unchecked) var writebackStart = 0
     @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
     @exclusivity(unchecked) var lockFD: Int32 = -1
 

@@ -24,6 +24,7 @@ public enum LogError: Error, CustomStringConvertible, Equatable, Sendable {
     /// An argument was out of the accepted range (for example an entry larger than 4 GiB).
     case invalidArgument(String)
 
+    /// A sentence a person can act on.
     public var description: String {
         switch self {
         case let .compacted(index, firstIndex):

@@ -4,8 +4,9 @@ public struct SegmentInfo: Sendable, Equatable {
     public var file: String
     /// Index of the segment's first frame (from its name and header).
     public var baseIndex: UInt64
-    /// First and last index of the valid frames (`lastIndex == firstIndex - 1` when it has none).
+    /// Index of the first valid frame (the base index).
     public var firstIndex: UInt64
+    /// Index of the last valid frame (`firstIndex - 1` when the segment has none).
     public var lastIndex: UInt64
     /// File size in bytes.
     public var bytes: Int64
@@ -19,6 +20,7 @@ public struct VerifyReport: Sendable, Equatable {
     public var firstIndex: UInt64
     /// Last index of valid data, up to the first problem.
     public var lastIndex: UInt64
+    /// Every segment file, in order.
     public var segments: [SegmentInfo]
     /// Offset of a torn tail in the last segment (what opening would cut), if any; not a problem.
     public var tornTailOffset: Int64?
@@ -32,9 +34,10 @@ public struct VerifyReport: Sendable, Equatable {
 public struct RepairReport: Sendable, Equatable {
     /// Whether anything was cut.
     public var changed: Bool
-    /// The first index no longer in the log, and the last index that was in it before (nil if no entry
-    /// was dropped, e.g. only a damaged footer or header was removed).
+    /// The first index no longer in the log (nil if no entry was dropped, e.g. only a damaged footer
+    /// was removed).
     public var droppedFirstIndex: UInt64?
+    /// The last index the cut-off part held (nil if no entry was dropped).
     public var droppedLastIndex: UInt64?
     /// Bytes removed from the log directory (copied to `backupDirectory` first).
     public var droppedBytes: Int64

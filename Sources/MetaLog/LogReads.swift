@@ -17,7 +17,8 @@ extension Log {
     }
 
     /// Zero-copy single read: `body` sees the entry's header and payload bytes (valid only inside
-    /// `body`; the writer waits while `body` runs, so keep it short). Throws `.compacted`,
+    /// `body`; the writer waits while `body` runs, so keep it short, and do not call this log from it:
+    /// the lock prefers a waiting writer, so a nested call can deadlock). Throws `.compacted`,
     /// `.unavailable`, `.corruption` (checksum mismatch on read), `.closed`, `.failed`.
     /// Cost: a lookup in the in-memory index and one CRC32C over the frame.
     public func withEntry<R>(at index: UInt64, _ body: (EntryHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {

@@ -24,6 +24,10 @@ public struct LogOptions: Sendable {
     /// Bytes zero-filled ahead of the write position in sync modes, so that an fdatasync after an append
     /// does not also have to commit extent conversion metadata. 0 disables it.
     package var zeroFillAheadBytes: Int = 1 << 20
+    /// In manual durability, write-back of written data is started (not waited for) every this many
+    /// bytes, so the disk works while the caller keeps appending and `sync()` has less to wait for.
+    /// 0 disables it.
+    package var writebackChunkBytes: Int = 1 << 20
 
     /// Options with the given rotation size and durability policy.
     public init(segmentBytes: Int = 64 << 20, durability: Durability = .syncEveryAppend, verifyOnOpen: Bool = false) {

@@ -186,6 +186,13 @@ extension Log {
             throw failStop(error)
         }
         if dirtyUntil <= offset + length { dirtyUntil = 0 }
+        if !syncMode && options.writebackChunkBytes > 0 {
+            writebackStart = min(writebackStart, offset)
+            if end - writebackStart >= options.writebackChunkBytes {
+                fs.startWriteback(segment.fd, offset: Int64(writebackStart), length: Int64(end - writebackStart))
+                writebackStart = end
+            }
+        }
     }
 
     /// Writes zeros over [from, to) of the segment.

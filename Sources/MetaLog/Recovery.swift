@@ -181,6 +181,7 @@ extension Log {
             }
             do { try fs.fdatasync(lastSegment.fd, path: lastSegment.path) } catch { throw failStop(error) }
             zeroedEnd = lastSegment.dataEnd
+            writebackStart = lastSegment.dataEnd
         }
         durableIndex = last
         report = RecoveryReport(segments: segments.count, tornTail: torn)
@@ -203,29 +204,15 @@ extension Log {
 
     /// Cuts `segment` at `offset` (dropping everything after it) and preallocates it again; durable.
     func cutTail(_ segment: Segment, at offset: Int) throws(LogError) {
-        let capacity = max(segment.fileSize, options.segmentBytes)
-        do {
-            try fs.ftruncate(segment.fd, size: Int64(offset), path: segment.path)
-            try fs.preallocate(segment.fd, offset: 0, length: Int64(capacity), path: segment.path)
-        } catch {
-            throw mapError(error)
-        }
+        do { try fs.ftruncate(segment.fd, size: Int64(offset), path: segment.path) } catch { throw mapError(error) }
+        try growActive(segment, to: max(segment.fileSize, options.segmentBytes))
         do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
-        if capacity != segment.mapLength {
-            let newMap: UnsafeRawPointer
-            do { newMap = try fs.map(segment.fd, length: capacity, path: segment.path) } catch { throw mapError(error) }
-            state.withWriteLock {
-                fs.unmap(segment.map, length: segment.mapLength)
-                segment.map = newMap
-                segment.mapLength = capacity
-            }
-        }
         state.withWriteLock {
             segment.dataEnd = offset
-            segment.fileSize = capacity
             segment.sealed = false
         }
         zeroedEnd = offset
         dirtyUntil = 0
+        writebackStart = min(writebackStart, offset)
     }
 }

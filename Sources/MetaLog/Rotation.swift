@@ -79,6 +79,7 @@ extension Log {
         state.withWriteLock { segments.append(segment) }
         zeroedEnd = zeroed
         dirtyUntil = 0
+        writebackStart = SegmentFormat.headerSize
         return segment
     }
 }

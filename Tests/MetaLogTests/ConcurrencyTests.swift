@@ -49,10 +49,12 @@ final class ConcurrencyTests: XCTestCase {
             if round % 50 == 49 { try log.removePrefix(through: next - 300) }
             if round % 10 == 0 { try log.sync() }
         }
-        while reads.value < 2000 { usleep(1000) }
+        let deadline = Date().addingTimeInterval(30)
+        while reads.value < 2000 && Date() < deadline { usleep(1000) }
         stop.increment()
         for _ in 0..<4 { done.wait() }
         XCTAssertEqual(wrong.value, 0)
+        XCTAssertGreaterThanOrEqual(reads.value, 2000)
         XCTAssertEqual(log.lastIndex, next - 1)
     }
 

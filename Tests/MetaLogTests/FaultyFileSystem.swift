@@ -107,5 +107,6 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
     func nextData(_ fd: Int32, from offset: Int64) -> Int64? { real.nextData(fd, from: offset) }
     func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { real.nextHole(fd, from: offset) }
+    func startWriteback(_ fd: Int32, offset: Int64, length: Int64) { real.startWriteback(fd, offset: offset, length: length) }
     func lockFile(_ path: String) throws(FileSystemError) -> Int32? { try real.lockFile(path) }
 }

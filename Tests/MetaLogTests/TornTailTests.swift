@@ -54,7 +54,7 @@ final class TornTailTests: XCTestCase {
                 case 1: for i in cut..<lastEnd { bytes[i] = 0 }
                 default:
                     var rng = SystemRandomNumberGenerator()
-                    for i in cut..<lastEnd { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+                    for i in cut..<lastEnd { bytes[i] ^= UInt8.random(in: 1...255, using: &rng) }  // every byte differs
                 }
                 writeFile(path, bytes)
                 let log = try Log(directory: copy, options: options)

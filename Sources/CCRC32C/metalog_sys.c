@@ -1,0 +1,16 @@
+// See include/metalog_sys.h.
+#define _GNU_SOURCE
+#include "metalog_sys.h"
+
+#include <fcntl.h>
+
+int metalog_start_writeback(int fd, int64_t offset, int64_t length) {
+#if defined(__linux__)
+    return sync_file_range(fd, (off_t)offset, (off_t)length, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)offset;
+    (void)length;
+    return 0;
+#endif
+}
