@@ -59,7 +59,6 @@ public final class Log: @unchecked Sendable {
         writeCapacity = 1 << 16
         writeBuffer = .allocate(byteCount: writeCapacity, alignment: 8)
         guard options.segmentBytes >= 4096 && options.segmentBytes <= 1 << 31 else {
-            writeBuffer.deallocate()
             throw LogError.invalidArgument("segmentBytes \(options.segmentBytes) is outside 4 KiB ... 2 GiB")
         }
         do {

@@ -96,6 +96,16 @@ final class LogBasicTests: XCTestCase {
         XCTAssertEqual(log.hardState, HardState(term: 6, vote: 3, commit: 10, context: Array(repeating: 7, count: 300)))
     }
 
+    func testOutOfRangeOptionsAndEmptyBatchesAreRejected() throws {
+        let directory = makeTemporaryDirectory(self)
+        assertThrows(.invalidArgument("segmentBytes 100 is outside 4 KiB ... 2 GiB")) {
+            try Log(directory: directory, options: LogOptions(segmentBytes: 100))
+        }
+        let log = try Log(directory: directory)
+        assertThrows(.invalidArgument("cannot append an empty batch")) { try log.append(EntryBatch()) }
+        XCTAssertEqual(log.lastIndex, 0)
+    }
+
     func testSecondOpenIsLocked() throws {
         let directory = makeTemporaryDirectory(self)
         let log = try Log(directory: directory)
