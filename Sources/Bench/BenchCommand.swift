@@ -89,7 +89,7 @@ struct BenchCommand: ParsableCommand {
         }
         let temporary = dir == nil ? try BenchDirectory.makeTemporary() : nil
         defer { if let temporary { BenchDirectory.remove(temporary) } }
-        let root = dir ?? temporary!
+        guard let root = dir ?? temporary else { return }
         try BenchDirectory.create(root)
 
         if !json { printHeader(root: root) }

@@ -69,7 +69,7 @@ enum MallocCounter {
             let ph = phdr + i * 56  // Elf64_Phdr
             guard ph.load(as: UInt32.self) == 2 else { continue }  // PT_DYNAMIC
             let vaddr = ph.load(fromByteOffset: 16, as: UInt.self)
-            patchDynamic(base: base, dynamic: UnsafeRawPointer(bitPattern: base &+ vaddr)!)
+            if let dynamic = UnsafeRawPointer(bitPattern: base &+ vaddr) { patchDynamic(base: base, dynamic: dynamic) }
         }
     }
 
@@ -95,10 +95,10 @@ enum MallocCounter {
         }
         func absolute(_ v: UInt) -> UInt { v < base ? v &+ base : v }
         guard strtab != 0, symtab != 0 else { return }
-        let str = UnsafeRawPointer(bitPattern: absolute(strtab))!
-        let sym = UnsafeRawPointer(bitPattern: absolute(symtab))!
+        guard let str = UnsafeRawPointer(bitPattern: absolute(strtab)),
+              let sym = UnsafeRawPointer(bitPattern: absolute(symtab)) else { return }
         for (table, size) in [(rela, relasz), (jmprel, pltrelsz)] where table != 0 && size > 0 {
-            let rel = UnsafeRawPointer(bitPattern: absolute(table))!
+            guard let rel = UnsafeRawPointer(bitPattern: absolute(table)) else { continue }
             for k in 0..<(Int(size) / 24) {
                 let entry = rel + k * 24
                 let offset = entry.load(as: UInt.self)
@@ -110,15 +110,15 @@ enum MallocCounter {
                 guard symIndex != 0 else { continue }
                 let nameOffset = Int((sym + symIndex * 24).load(as: UInt32.self))
                 let target: UnsafeRawPointer
-                switch strcmpName(str + nameOffset) {
+                switch symbolKind(str + nameOffset) {
                 case 1: target = unsafeBitCast(countingMalloc, to: UnsafeRawPointer.self)
                 case 2: target = unsafeBitCast(countingCalloc, to: UnsafeRawPointer.self)
                 case 3: target = unsafeBitCast(countingRealloc, to: UnsafeRawPointer.self)
                 default: continue
                 }
-                let slot = UnsafeMutableRawPointer(bitPattern: base &+ offset)!
+                guard let slot = UnsafeMutableRawPointer(bitPattern: base &+ offset) else { continue }
                 let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-                let pageStart = UnsafeMutableRawPointer(bitPattern: Int(bitPattern: slot) & ~(page - 1))!
+                guard let pageStart = UnsafeMutableRawPointer(bitPattern: Int(bitPattern: slot) & ~(page - 1)) else { continue }
                 guard mprotect(pageStart, page, PROT_READ | PROT_WRITE) == 0 else { continue }
                 slot.storeBytes(of: target, as: UnsafeRawPointer.self)
                 patchedSlots += 1
@@ -127,7 +127,7 @@ enum MallocCounter {
     }
 
     /// 1 malloc, 2 calloc, 3 realloc, 0 anything else.
-    static func strcmpName(_ p: UnsafeRawPointer) -> Int {
+    static func symbolKind(_ p: UnsafeRawPointer) -> Int {
         let c = p.assumingMemoryBound(to: CChar.self)
         if strcmp(c, "malloc") == 0 { return 1 }
         if strcmp(c, "calloc") == 0 { return 2 }
