@@ -68,23 +68,26 @@ extension RetentionPolicyInfo {
     /// list this looks only at groups whose effective end lies in (t, t + maxSpan]: O(log n + hits).
     mutating func groupAccepting(_ t: Int64) -> Int? {
         order.ensure(groups)
-        if !order.sorted {
-            return groups.firstIndex { $0.accepts(t) }
+        let sorted = order.sorted
+        let maxSpan = order.maxSpan
+        return groups.withUnsafeBufferPointer { gs -> Int? in
+            if !sorted {
+                return gs.firstIndex { $0.accepts(t) }
+            }
+            var lo = 0
+            var hi = gs.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if gs[mid].effectiveEnd <= t { lo = mid + 1 } else { hi = mid }
+            }
+            var i = lo
+            while i < gs.count {
+                if UInt64(bitPattern: gs[i].effectiveEnd &- t) > maxSpan { break }
+                if gs[i].accepts(t) { return i }
+                i += 1
+            }
+            return nil
         }
-        var lo = 0
-        var hi = groups.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if groups[mid].effectiveEnd <= t { lo = mid + 1 } else { hi = mid }
-        }
-        var i = lo
-        while i < groups.count {
-            let g = groups[i]
-            if UInt64(bitPattern: g.effectiveEnd &- t) > order.maxSpan { break }
-            if g.accepts(t) { return i }
-            i += 1
-        }
-        return nil
     }
 
     /// Appends `g` and restores InfluxDB's order exactly as Go 1.19's `sort.Sort` leaves it.
