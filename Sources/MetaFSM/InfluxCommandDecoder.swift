@@ -27,8 +27,7 @@ extension InfluxCommand {
             let at = r.offset
             let (f, wt) = try r.tag()
             if f == 1 {
-                try r.expect(wt, 0, field: f, at: at)
-                type = try r.varint()
+                type = try r.varint(wt, f, at)
             } else if f >= 100 && wt == 2 {
                 let range = try r.lengthDelimited()
                 if first == nil { first = (f, range) } else { several = true }
@@ -101,23 +100,18 @@ struct PayloadFields {
             case .none:
                 try r.skip(wireType: wt, field: f)
             case .varint:
-                try r.expect(wt, 0, field: f, at: at)
-                setNum(f, try r.varint())
+                setNum(f, try r.varint(wt, f, at))
             case .string:
-                try r.expect(wt, 2, field: f, at: at)
-                setStr(f, try r.string())
+                setStr(f, try r.string(wt, f, at))
             case .strings:
-                try r.expect(wt, 2, field: f, at: at)
-                destinations.append(try r.string())
+                destinations.append(try r.string(wt, f, at))
             case .policy:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "RetentionPolicyInfo")
+                var sub = try r.message(wt, f, at, "RetentionPolicyInfo")
                 var p = rp ?? RetentionPolicyInfo(name: "", duration: 0, shardGroupDuration: 0, replicaN: 0)
                 try p.decodeFieldsUnchecked(&sub, seen: &rpSeen)
                 rp = p
             case .data:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "Data")
+                var sub = try r.message(wt, f, at, "Data")
                 var d = data ?? InfluxData()
                 try d.decodeFields(&sub)
                 data = d
@@ -274,12 +268,11 @@ extension RetentionPolicyInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
-            case 2: try r.expect(wt, 0, field: f, at: at); duration = Int64(bitPattern: try r.varint()); seen |= 2
+            case 1: name = try r.string(wt, f, at); seen |= 1
+            case 2: duration = Int64(bitPattern: try r.varint(wt, f, at)); seen |= 2
             case 3:
-                try r.expect(wt, 0, field: f, at: at)
-                shardGroupDuration = Int64(bitPattern: try r.varint()); seen |= 4
-            case 4: try r.expect(wt, 0, field: f, at: at); replicaN = UInt32(truncatingIfNeeded: try r.varint()); seen |= 8
+                shardGroupDuration = Int64(bitPattern: try r.varint(wt, f, at)); seen |= 4
+            case 4: replicaN = UInt32(truncatingIfNeeded: try r.varint(wt, f, at)); seen |= 8
             default: try r.skip(wireType: wt, field: f)  // groups and subscriptions of a payload are ignored
             }
         }

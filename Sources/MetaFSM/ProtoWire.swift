@@ -122,6 +122,26 @@ public struct WireReader {
         unknown.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[tagStart..<offset]))
     }
 
+    /// Reads varint field `field` (its tag, with wire type `wireType`, started at `at`).
+    @inlinable public mutating func varint(_ wireType: Int, _ field: Int, _ at: Int) throws -> UInt64 {
+        try expect(wireType, 0, field: field, at: at)
+        return try varint()
+    }
+
+    /// Reads string field `field` (its tag, with wire type `wireType`, started at `at`).
+    @inlinable public mutating func string(_ wireType: Int, _ field: Int, _ at: Int) throws -> String {
+        try expect(wireType, 2, field: field, at: at)
+        return try string()
+    }
+
+    /// A reader for the nested message `name` in field `field` (its tag started at `at`).
+    @inlinable public mutating func message(_ wireType: Int, _ field: Int, _ at: Int, _ name: StaticString) throws
+        -> WireReader
+    {
+        try expect(wireType, 2, field: field, at: at)
+        return nested(try lengthDelimited(), name)
+    }
+
     /// Throws unless `wireType` is `expected`.
     @inlinable public func expect(_ wireType: Int, _ expected: Int, field: Int, at: Int) throws {
         if wireType != expected {

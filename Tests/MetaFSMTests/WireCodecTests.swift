@@ -201,15 +201,5 @@ final class WireCodecTests: XCTestCase {
     }
 }
 
-/// A tiny deterministic generator for tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The benchmark generator's splitmix64, reused as the tests' deterministic source.
+typealias SplitMix = InfluxWorkloadGenerator.Generator
