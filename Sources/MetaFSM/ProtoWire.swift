@@ -33,6 +33,7 @@ public struct WireReader {
         WireReader(bytes, range: range, message: message)
     }
 
+    /// Whether the current message is fully read.
     @inlinable public var isAtEnd: Bool { offset >= limit }
 
     @usableFromInline func fail(_ reason: String, at: Int) -> MetaFSMError {
@@ -169,6 +170,7 @@ public struct UnknownFields: Equatable, Hashable, Sendable {
     public var bytes: [UInt8] = []
     /// No unknown fields.
     public init() {}
+    /// Whether no unknown field was seen.
     public var isEmpty: Bool { bytes.isEmpty }
 }
 
@@ -186,6 +188,7 @@ public struct WireWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Appends a varint.
     @inlinable public mutating func varint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
@@ -195,18 +198,25 @@ public struct WireWriter {
         bytes.append(UInt8(v))
     }
 
+    /// Appends a tag.
     @inlinable public mutating func tag(_ field: Int, _ wireType: Int) {
         varint(UInt64(field << 3 | wireType))
     }
 
+    /// Appends a uint64 field.
     @inlinable public mutating func uint64(_ field: Int, _ v: UInt64) { tag(field, 0); varint(v) }
+    /// Appends an int64 field (negatives take 10 bytes).
     @inlinable public mutating func int64(_ field: Int, _ v: Int64) { tag(field, 0); varint(UInt64(bitPattern: v)) }
+    /// Appends a uint32 field.
     @inlinable public mutating func uint32(_ field: Int, _ v: UInt32) { tag(field, 0); varint(UInt64(v)) }
+    /// Appends an int32 field (sign-extended to 64 bits, as proto requires).
     @inlinable public mutating func int32(_ field: Int, _ v: Int32) {
         tag(field, 0); varint(UInt64(bitPattern: Int64(v)))
     }
+    /// Appends a bool field.
     @inlinable public mutating func bool(_ field: Int, _ v: Bool) { tag(field, 0); bytes.append(v ? 1 : 0) }
 
+    /// Appends a string field.
     @inlinable public mutating func string(_ field: Int, _ s: String) {
         tag(field, 2)
         var s = s
@@ -216,6 +226,7 @@ public struct WireWriter {
         }
     }
 
+    /// Appends kept unknown fields verbatim.
     @inlinable public mutating func unknown(_ u: UnknownFields) {
         if !u.bytes.isEmpty { bytes.append(contentsOf: u.bytes) }
     }
