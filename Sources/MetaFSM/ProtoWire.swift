@@ -88,8 +88,9 @@ public struct WireReader {
         return string(r)
     }
 
-    /// Skips a field of the given wire type (used for unknown fields).
-    public mutating func skip(wireType: Int, field: Int) throws {
+    /// Skips a field of the given wire type (used for unknown fields). Groups may nest at most 100 deep,
+    /// protobuf's own recursion limit, so hostile input cannot exhaust the stack.
+    public mutating func skip(wireType: Int, field: Int, depth: Int = 0) throws {
         let at = offset
         switch wireType {
         case 0: _ = try varint()
@@ -101,6 +102,7 @@ public struct WireReader {
             guard limit - offset >= 4 else { throw fail("fixed32 runs past the end", at: at) }
             offset += 4
         case 3:
+            guard depth < 100 else { throw fail("groups nested more than 100 deep", at: at) }
             while true {
                 guard !isAtEnd else { throw fail("group \(field) is not closed", at: at) }
                 let (f, wt) = try tag()
@@ -108,7 +110,7 @@ public struct WireReader {
                     guard f == field else { throw fail("end group \(f) does not match start group \(field)", at: at) }
                     return
                 }
-                try skip(wireType: wt, field: f)
+                try skip(wireType: wt, field: f, depth: depth + 1)
             }
         default:
             throw fail("wire type \(wireType) is not valid", at: at)

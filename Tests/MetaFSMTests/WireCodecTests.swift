@@ -64,6 +64,15 @@ final class WireCodecTests: XCTestCase {
         }
     }
 
+    func testDeeplyNestedGroupsAreRefusedNotRecursedInto() {
+        // 100,000 start-group tags of field 15 (0x7b): would overflow the stack if followed blindly.
+        let hostile = InfluxData().metaDBBytes() + [UInt8](repeating: 0x7b, count: 100_000)
+        XCTAssertThrowsError(try InfluxData(metaDB: hostile)) { e in
+            XCTAssertEqual(
+                e as? MetaFSMError, .malformed(message: "Data", offset: 113, reason: "groups nested more than 100 deep"))
+        }
+    }
+
     func testUnknownFieldsAreKeptAndWrittenBack() throws {
         var bytes = InfluxData().metaDBBytes()
         bytes += [0xa0, 0x06, 0x07]  // field 100, varint 7
