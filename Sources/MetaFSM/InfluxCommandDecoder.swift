@@ -82,9 +82,13 @@ struct PayloadFields {
     mutating func setNum(_ f: Int, _ v: UInt64) {
         switch f { case 1: u.0 = v case 2: u.1 = v case 3: u.2 = v case 4: u.3 = v default: u.4 = v }
     }
+    /// CreateSubscription's Destinations (field 5), in order.
     var destinations: [String] = []
+    /// The RetentionPolicyInfo of CreateDatabase / CreateRetentionPolicy, and which of its required
+    /// fields were seen (checked once all occurrences are merged).
     var rp: RetentionPolicyInfo?
-    var rpSeenAt = 0
+    var rpSeen: UInt32 = 0
+    /// SetData's Data.
     var data: InfluxData?
 
     mutating func merge(_ r: inout WireReader, type: Int) throws {
@@ -118,8 +122,6 @@ struct PayloadFields {
             }
         }
     }
-    var rpSeen: UInt32 = 0
-
     enum Kind { case none, varint, string, strings, policy, data }
 
     /// The declared kind of field `f` of the payload of command type `type` (spec 1.2).
