@@ -103,6 +103,12 @@ public struct InfluxStore: Sendable {
         retentionPolicy(database: database, name: policy)?.shardGroups(overlappingFrom: min, to: max)
     }
 
+    /// The shard group that new writes at `t` go to in `database`/`policy` (InfluxDB's
+    /// `ShardGroupByTimestamp`: covers t, not deleted, t before any truncation), or nil. O(log n).
+    public func shardGroup(database: String, policy: String, containing t: Int64) -> ShardGroupInfo? {
+        retentionPolicy(database: database, name: policy)?.shardGroup(containing: t)
+    }
+
     /// Whether `user` may perform an action needing `privilege` (0 none, 1 read, 2 write, 3 all) on
     /// `database`: InfluxDB's `AuthorizeDatabase`. False for an unknown user.
     public func authorize(user: String, privilege: Int32, database: String) -> Bool {
