@@ -21,7 +21,9 @@ enum InfluxWorkloads {
         let n = quick ? 100_000 : 1_000_000
         let stream = influxCommandStream(InfluxWorkloadGenerator.stream(commands: n))
         let path = directory + "/influx-apply-\(n).commands"
-        FileManager.default.createFile(atPath: path, contents: Data(stream))
+        guard FileManager.default.createFile(atPath: path, contents: Data(stream)) else {
+            throw BenchFailure(description: "influx-apply: cannot write \(path)")
+        }
         let (applied, state) = try replay(stream, workload: "influx-apply-\(quick ? "100k" : "1m")")
         results.append(applied)
         results.append(try commandDecodeSwiftProtobuf(stream, quick: quick))
