@@ -21,7 +21,9 @@ enum InfluxWorkloads {
         let n = quick ? 100_000 : 1_000_000
         let stream = influxCommandStream(InfluxWorkloadGenerator.stream(commands: n))
         let path = directory + "/influx-apply-\(n).commands"
-        FileManager.default.createFile(atPath: path, contents: Data(stream))
+        guard FileManager.default.createFile(atPath: path, contents: Data(stream)) else {
+            throw BenchFailure(description: "influx-apply: cannot write \(path)")
+        }
         let (applied, state) = try replay(stream, workload: "influx-apply-\(quick ? "100k" : "1m")")
         results.append(applied)
         results.append(try commandDecodeSwiftProtobuf(stream, quick: quick))
@@ -35,6 +37,7 @@ enum InfluxWorkloads {
         var machine = InfluxStateMachine()
         var rejected = 0
         var count = 0
+        let mallocs0 = MallocCounter.count
         let start = BenchClock.nanos()
         try stream.withUnsafeBytes { raw in
             let records = try influxCommandRecords(raw)
@@ -45,11 +48,13 @@ enum InfluxWorkloads {
             }
         }
         let seconds = BenchClock.seconds(since: start)
+        let mallocs = MallocCounter.count - mallocs0
         let groups = machine.store.data.databases.reduce(0) { $0 + $1.retentionPolicies.reduce(0) { $0 + $1.shardGroups.count } }
         let result = BenchResult(
             workload: workload, entries: count, entryBytes: stream.count / max(count, 1), batch: 1, seconds: seconds,
             note: "decode+apply from empty; \(rejected) rejected; \(groups) shard groups at the end",
-            extra: [("us_per_cmd", seconds * 1e6 / Double(max(count, 1)))])
+            extra: [("us_per_cmd", seconds * 1e6 / Double(max(count, 1)))]
+                + (MallocCounter.patchedSlots > 0 ? [("mallocs_per_cmd", Double(mallocs) / Double(max(count, 1)))] : []))
         return (result, machine.store.data)
     }
 

@@ -27,8 +27,7 @@ extension InfluxCommand {
             let at = r.offset
             let (f, wt) = try r.tag()
             if f == 1 {
-                try r.expect(wt, 0, field: f, at: at)
-                type = try r.varint()
+                type = try r.varint(wt, f, at)
             } else if f >= 100 && wt == 2 {
                 let range = try r.lengthDelimited()
                 if first == nil { first = (f, range) } else { several = true }
@@ -83,9 +82,13 @@ struct PayloadFields {
     mutating func setNum(_ f: Int, _ v: UInt64) {
         switch f { case 1: u.0 = v case 2: u.1 = v case 3: u.2 = v case 4: u.3 = v default: u.4 = v }
     }
+    /// CreateSubscription's Destinations (field 5), in order.
     var destinations: [String] = []
+    /// The RetentionPolicyInfo of CreateDatabase / CreateRetentionPolicy, and which of its required
+    /// fields were seen (checked once all occurrences are merged).
     var rp: RetentionPolicyInfo?
-    var rpSeenAt = 0
+    var rpSeen: UInt32 = 0
+    /// SetData's Data.
     var data: InfluxData?
 
     mutating func merge(_ r: inout WireReader, type: Int) throws {
@@ -101,31 +104,24 @@ struct PayloadFields {
             case .none:
                 try r.skip(wireType: wt, field: f)
             case .varint:
-                try r.expect(wt, 0, field: f, at: at)
-                setNum(f, try r.varint())
+                setNum(f, try r.varint(wt, f, at))
             case .string:
-                try r.expect(wt, 2, field: f, at: at)
-                setStr(f, try r.string())
+                setStr(f, try r.string(wt, f, at))
             case .strings:
-                try r.expect(wt, 2, field: f, at: at)
-                destinations.append(try r.string())
+                destinations.append(try r.string(wt, f, at))
             case .policy:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "RetentionPolicyInfo")
+                var sub = try r.message(wt, f, at, "RetentionPolicyInfo")
                 var p = rp ?? RetentionPolicyInfo(name: "", duration: 0, shardGroupDuration: 0, replicaN: 0)
                 try p.decodeFieldsUnchecked(&sub, seen: &rpSeen)
                 rp = p
             case .data:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "Data")
+                var sub = try r.message(wt, f, at, "Data")
                 var d = data ?? InfluxData()
                 try d.decodeFields(&sub)
                 data = d
             }
         }
     }
-    var rpSeen: UInt32 = 0
-
     enum Kind { case none, varint, string, strings, policy, data }
 
     /// The declared kind of field `f` of the payload of command type `type` (spec 1.2).
@@ -274,12 +270,11 @@ extension RetentionPolicyInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
-            case 2: try r.expect(wt, 0, field: f, at: at); duration = Int64(bitPattern: try r.varint()); seen |= 2
+            case 1: name = try r.string(wt, f, at); seen |= 1
+            case 2: duration = Int64(bitPattern: try r.varint(wt, f, at)); seen |= 2
             case 3:
-                try r.expect(wt, 0, field: f, at: at)
-                shardGroupDuration = Int64(bitPattern: try r.varint()); seen |= 4
-            case 4: try r.expect(wt, 0, field: f, at: at); replicaN = UInt32(truncatingIfNeeded: try r.varint()); seen |= 8
+                shardGroupDuration = Int64(bitPattern: try r.varint(wt, f, at)); seen |= 4
+            case 4: replicaN = UInt32(truncatingIfNeeded: try r.varint(wt, f, at)); seen |= 8
             default: try r.skip(wireType: wt, field: f)  // groups and subscriptions of a payload are ignored
             }
         }

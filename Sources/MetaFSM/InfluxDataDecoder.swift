@@ -27,8 +27,7 @@ extension InfluxData {
             let (f, wt) = try r.tag()
             switch f {
             case 1, 2, 3, 7, 8, 9:
-                try r.expect(wt, 0, field: f, at: at)
-                let v = try r.varint()
+                let v = try r.varint(wt, f, at)
                 switch f {
                 case 1: term = v; seen |= 1
                 case 2: index = v; seen |= 2
@@ -38,17 +37,14 @@ extension InfluxData {
                 default: maxShardID = v; seen |= 32
                 }
             case 4, 10, 11:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "NodeInfo")
+                var sub = try r.message(wt, f, at, "NodeInfo")
                 let n = try NodeInfo(decoding: &sub)
                 if f == 4 { nodes.append(n) } else if f == 10 { dataNodes.append(n) } else { metaNodes.append(n) }
             case 5:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "DatabaseInfo")
+                var sub = try r.message(wt, f, at, "DatabaseInfo")
                 databases.append(try DatabaseInfo(decoding: &sub))
             case 6:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "UserInfo")
+                var sub = try r.message(wt, f, at, "UserInfo")
                 users.append(try UserInfo(decoding: &sub))
             default:
                 try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
@@ -68,9 +64,9 @@ extension NodeInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 0, field: f, at: at); id = try r.varint(); seen |= 1
-            case 2: try r.expect(wt, 2, field: f, at: at); host = try r.string(); seen |= 2
-            case 3: try r.expect(wt, 2, field: f, at: at); tcpHost = try r.string()
+            case 1: id = try r.varint(wt, f, at); seen |= 1
+            case 2: host = try r.string(wt, f, at); seen |= 2
+            case 3: tcpHost = try r.string(wt, f, at)
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
         }
@@ -87,17 +83,15 @@ extension DatabaseInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
-            case 2: try r.expect(wt, 2, field: f, at: at); defaultRetentionPolicy = try r.string(); seen |= 2
+            case 1: name = try r.string(wt, f, at); seen |= 1
+            case 2: defaultRetentionPolicy = try r.string(wt, f, at); seen |= 2
             case 3:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "RetentionPolicyInfo")
+                var sub = try r.message(wt, f, at, "RetentionPolicyInfo")
                 var rp = RetentionPolicyInfo(name: "", duration: 0, shardGroupDuration: 0, replicaN: 0)
                 try rp.decodeFields(&sub)
                 retentionPolicies.append(rp)
             case 4:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "ContinuousQueryInfo")
+                var sub = try r.message(wt, f, at, "ContinuousQueryInfo")
                 continuousQueries.append(try ContinuousQueryInfo(decoding: &sub))
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
@@ -115,23 +109,18 @@ extension RetentionPolicyInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
+            case 1: name = try r.string(wt, f, at); seen |= 1
             case 2:
-                try r.expect(wt, 0, field: f, at: at)
-                duration = Int64(bitPattern: try r.varint()); seen |= 2
+                duration = Int64(bitPattern: try r.varint(wt, f, at)); seen |= 2
             case 3:
-                try r.expect(wt, 0, field: f, at: at)
-                shardGroupDuration = Int64(bitPattern: try r.varint()); seen |= 4
+                shardGroupDuration = Int64(bitPattern: try r.varint(wt, f, at)); seen |= 4
             case 4:
-                try r.expect(wt, 0, field: f, at: at)
-                replicaN = UInt32(truncatingIfNeeded: try r.varint()); seen |= 8
+                replicaN = UInt32(truncatingIfNeeded: try r.varint(wt, f, at)); seen |= 8
             case 5:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "ShardGroupInfo")
+                var sub = try r.message(wt, f, at, "ShardGroupInfo")
                 groups.append(try ShardGroupInfo(decoding: &sub))
             case 6:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "SubscriptionInfo")
+                var sub = try r.message(wt, f, at, "SubscriptionInfo")
                 subscriptions.append(try SubscriptionInfo(decoding: &sub))
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
@@ -151,8 +140,7 @@ extension ShardGroupInfo {
             let (f, wt) = try r.tag()
             switch f {
             case 1, 2, 3, 4, 6:
-                try r.expect(wt, 0, field: f, at: at)
-                let v = try r.varint()
+                let v = try r.varint(wt, f, at)
                 switch f {
                 case 1: id = v; seen |= 1
                 case 2: startTime = Int64(bitPattern: v); seen |= 2
@@ -161,8 +149,7 @@ extension ShardGroupInfo {
                 default: truncatedAt = Int64(bitPattern: v)
                 }
             case 5:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "ShardInfo")
+                var sub = try r.message(wt, f, at, "ShardInfo")
                 shards.append(try ShardInfo(decoding: &sub))
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
@@ -181,18 +168,16 @@ extension ShardInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 0, field: f, at: at); id = try r.varint(); seen |= 1
+            case 1: id = try r.varint(wt, f, at); seen |= 1
             case 2:
                 if wt == 2 {  // packed form, accepted as proto2 parsers do
                     var sub = r.nested(try r.lengthDelimited(), "ShardInfo.OwnerIDs")
                     while !sub.isAtEnd { ownerIDs.append(try sub.varint()) }
                 } else {
-                    try r.expect(wt, 0, field: f, at: at)
-                    ownerIDs.append(try r.varint())
+                    ownerIDs.append(try r.varint(wt, f, at))
                 }
             case 3:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "ShardOwner")
+                var sub = try r.message(wt, f, at, "ShardOwner")
                 owners.append(try ShardInfo.decodeOwner(&sub))
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
@@ -209,8 +194,7 @@ extension ShardInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             if f == 1 {
-                try r.expect(wt, 0, field: f, at: at)
-                node = try r.varint()
+                node = try r.varint(wt, f, at)
                 seen = 1
             } else {
                 try r.skip(wireType: wt, field: f)
@@ -230,9 +214,9 @@ extension SubscriptionInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
-            case 2: try r.expect(wt, 2, field: f, at: at); mode = try r.string(); seen |= 2
-            case 3: try r.expect(wt, 2, field: f, at: at); destinations.append(try r.string())
+            case 1: name = try r.string(wt, f, at); seen |= 1
+            case 2: mode = try r.string(wt, f, at); seen |= 2
+            case 3: destinations.append(try r.string(wt, f, at))
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
         }
@@ -249,8 +233,8 @@ extension ContinuousQueryInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
-            case 2: try r.expect(wt, 2, field: f, at: at); query = try r.string(); seen |= 2
+            case 1: name = try r.string(wt, f, at); seen |= 1
+            case 2: query = try r.string(wt, f, at); seen |= 2
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
             }
         }
@@ -267,12 +251,11 @@ extension UserInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); name = try r.string(); seen |= 1
-            case 2: try r.expect(wt, 2, field: f, at: at); hash = try r.string(); seen |= 2
-            case 3: try r.expect(wt, 0, field: f, at: at); admin = try r.varint() != 0; seen |= 4
+            case 1: name = try r.string(wt, f, at); seen |= 1
+            case 2: hash = try r.string(wt, f, at); seen |= 2
+            case 3: admin = try r.varint(wt, f, at) != 0; seen |= 4
             case 4:
-                try r.expect(wt, 2, field: f, at: at)
-                var sub = r.nested(try r.lengthDelimited(), "UserPrivilege")
+                var sub = try r.message(wt, f, at, "UserPrivilege")
                 let p = try UserInfo.decodePrivilege(&sub)
                 setPrivilege(p.privilege, on: p.database)  // later duplicates win, as in 1.6.7's map
             default: try r.keepUnknown(wireType: wt, field: f, tagStart: at, into: &unknownFields)
@@ -289,10 +272,9 @@ extension UserInfo {
             let at = r.offset
             let (f, wt) = try r.tag()
             switch f {
-            case 1: try r.expect(wt, 2, field: f, at: at); p.database = try r.string(); seen |= 1
+            case 1: p.database = try r.string(wt, f, at); seen |= 1
             case 2:
-                try r.expect(wt, 0, field: f, at: at)
-                p.privilege = Int32(truncatingIfNeeded: try r.varint()); seen |= 2
+                p.privilege = Int32(truncatingIfNeeded: try r.varint(wt, f, at)); seen |= 2
             default: try r.skip(wireType: wt, field: f)
             }
         }

@@ -30,6 +30,7 @@ public enum InfluxError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The entry's payload is not a decodable command; applied as a rejected no-op on every replica.
     case undecodable(MetaFSMError)
 
+    /// InfluxDB's exact error text.
     public var description: String {
         switch self {
         case .databaseNameRequired: "database name required"

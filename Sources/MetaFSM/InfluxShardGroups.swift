@@ -49,6 +49,28 @@ struct ShardGroupOrder: Equatable, Sendable {
         return e > g.startTime ? UInt64(bitPattern: e &- g.startTime) : 0
     }
 
+    /// First index accepting `t`: binary search plus a bounded scan when `sorted`, else a linear scan.
+    static func search(_ groups: [ShardGroupInfo], _ t: Int64, sorted: Bool, maxSpan: UInt64) -> Int? {
+        groups.withUnsafeBufferPointer { gs -> Int? in
+            if !sorted {
+                return gs.firstIndex { $0.accepts(t) }
+            }
+            var lo = 0
+            var hi = gs.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if gs[mid].effectiveEnd <= t { lo = mid + 1 } else { hi = mid }
+            }
+            var i = lo
+            while i < gs.count {
+                if UInt64(bitPattern: gs[i].effectiveEnd &- t) > maxSpan { break }
+                if gs[i].accepts(t) { return i }
+                i += 1
+            }
+            return nil
+        }
+    }
+
     mutating func ensure(_ groups: [ShardGroupInfo]) {
         if known { return }
         sorted = true
@@ -68,23 +90,16 @@ extension RetentionPolicyInfo {
     /// list this looks only at groups whose effective end lies in (t, t + maxSpan]: O(log n + hits).
     mutating func groupAccepting(_ t: Int64) -> Int? {
         order.ensure(groups)
-        if !order.sorted {
-            return groups.firstIndex { $0.accepts(t) }
-        }
-        var lo = 0
-        var hi = groups.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if groups[mid].effectiveEnd <= t { lo = mid + 1 } else { hi = mid }
-        }
-        var i = lo
-        while i < groups.count {
-            let g = groups[i]
-            if UInt64(bitPattern: g.effectiveEnd &- t) > order.maxSpan { break }
-            if g.accepts(t) { return i }
-            i += 1
-        }
-        return nil
+        return ShardGroupOrder.search(groups, t, sorted: order.sorted, maxSpan: order.maxSpan)
+    }
+
+    /// The group InfluxDB's `ShardGroupByTimestamp` returns for `t` (the one new writes at `t` go to), or
+    /// nil. O(log n) once the policy has been written to; O(n) on a list loaded and never searched.
+    public func shardGroup(containing t: Int64) -> ShardGroupInfo? {
+        let i = order.known
+            ? ShardGroupOrder.search(groups, t, sorted: order.sorted, maxSpan: order.maxSpan)
+            : groups.firstIndex { $0.accepts(t) }
+        return i.map { groups[$0] }
     }
 
     /// Appends `g` and restores InfluxDB's order exactly as Go 1.19's `sort.Sort` leaves it.

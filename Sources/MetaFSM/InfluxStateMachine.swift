@@ -16,12 +16,16 @@ public enum InfluxClock: Sendable, Equatable {
 
 /// InfluxDB 1.6.7's meta store, applying committed `meta.Command` entries.
 public struct InfluxStateMachine: StateMachine, Sendable {
+    /// nil when applied, else why the command was rejected.
     public typealias ApplyResult = InfluxError?
+    /// Snapshot kind: snapshots are meta.db files.
     public static let kind = "influxdb-meta"
+    /// Version 1: the snapshot body is exactly a meta.db.
     public static let snapshotVersion: UInt32 = 1
 
     /// The state and its indexes; read it for look-ups.
     public private(set) var store: InfluxStore
+    /// Where "now" comes from; the same on every replica.
     public let clock: InfluxClock
 
     /// A machine starting from `data` (the empty state by default).
@@ -30,7 +34,9 @@ public struct InfluxStateMachine: StateMachine, Sendable {
         self.clock = clock
     }
 
+    /// Data.Index: the last applied entry.
     public var appliedIndex: UInt64 { store.data.index }
+    /// Data.Term: the last applied entry.
     public var appliedTerm: UInt64 { store.data.term }
 
     /// Decodes and applies one entry; Term and Index are stamped whether or not the command succeeded.
@@ -78,11 +84,13 @@ public struct InfluxStateMachine: StateMachine, Sendable {
         return out
     }
 
+    /// Writes the state as a meta.db (one write). O(state size).
     public func writeSnapshot(to sink: inout some SnapshotSink) throws {
         let bytes = store.data.metaDBBytes()
         try bytes.withUnsafeBytes { try sink.write($0) }
     }
 
+    /// Reads a meta.db written by writeSnapshot (or InfluxDB); throws MetaFSMError and keeps the state when it is invalid.
     public mutating func restoreSnapshot(from source: inout some SnapshotSource) throws {
         let bytes = try source.readAll()
         let data = try InfluxData(metaDB: bytes)

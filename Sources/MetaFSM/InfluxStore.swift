@@ -1,5 +1,11 @@
 // The InfluxDB meta state with its look-up indexes, and the read API hosts use.
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A database or user name compared and hashed as Go compares strings: by UTF-8 bytes (Swift's `==`
 /// would treat canonically equivalent spellings as equal; InfluxDB does not).
 struct NameKey: Hashable {
@@ -15,7 +21,16 @@ struct NameKey: Hashable {
 
 /// Byte equality of two strings (Go's `==`).
 @inline(__always) func goEqual(_ a: String, _ b: String) -> Bool {
-    a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+    let n = a.utf8.count
+    guard n == b.utf8.count else { return false }
+    let fast = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y in
+            guard let p = x.baseAddress, let q = y.baseAddress else { return n == 0 }
+            return memcmp(p, q, n) == 0
+        }
+    }
+    if let f = fast, let equal = f { return equal }
+    return a.utf8.elementsEqual(b.utf8)
 }
 
 /// The InfluxDB meta state plus indexes by name, applying commands in place.
@@ -86,6 +101,12 @@ public struct InfluxStore: Sendable {
     /// (InfluxDB's `ShardGroupsByTimeRange`), in stored order; nil when the policy does not exist.
     public func shardGroups(database: String, policy: String, from min: Int64, to max: Int64) -> [ShardGroupInfo]? {
         retentionPolicy(database: database, name: policy)?.shardGroups(overlappingFrom: min, to: max)
+    }
+
+    /// The shard group that new writes at `t` go to in `database`/`policy` (InfluxDB's
+    /// `ShardGroupByTimestamp`: covers t, not deleted, t before any truncation), or nil. O(log n).
+    public func shardGroup(database: String, policy: String, containing t: Int64) -> ShardGroupInfo? {
+        retentionPolicy(database: database, name: policy)?.shardGroup(containing: t)
     }
 
     /// Whether `user` may perform an action needing `privilege` (0 none, 1 read, 2 write, 3 all) on

@@ -15,6 +15,7 @@ public enum MetaFSMError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A snapshot stream ended or was refused while restoring.
     case snapshot(reason: String)
 
+    /// What went wrong, where, in words a person can act on.
     public var description: String {
         switch self {
         case let .malformed(message, offset, reason):

@@ -31,8 +31,12 @@ struct NameIndex: Sendable {
         }
     }
 
-    /// Position of the first element of `list` named `name` (the list this index follows).
+    /// Position of the first element of `list` named `name` (the list this index follows). Short lists
+    /// are scanned (cheaper than hashing).
     func find<T: Named>(_ name: String, in list: [T]) -> Int? {
+        if list.count <= 8 && !hasDuplicates {
+            return list.firstIndex { goEqual($0.name, name) }
+        }
         guard let recorded = slots[NameKey(name)] else { return nil }
         var i = min(recorded, list.count - 1)
         let lowest = max(0, recorded - removals)

@@ -33,6 +33,7 @@ public struct WireReader {
         WireReader(bytes, range: range, message: message)
     }
 
+    /// Whether the current message is fully read.
     @inlinable public var isAtEnd: Bool { offset >= limit }
 
     @usableFromInline func fail(_ reason: String, at: Int) -> MetaFSMError {
@@ -87,8 +88,9 @@ public struct WireReader {
         return string(r)
     }
 
-    /// Skips a field of the given wire type (used for unknown fields).
-    public mutating func skip(wireType: Int, field: Int) throws {
+    /// Skips a field of the given wire type (used for unknown fields). Groups may nest at most 100 deep,
+    /// protobuf's own recursion limit, so hostile input cannot exhaust the stack.
+    public mutating func skip(wireType: Int, field: Int, depth: Int = 0) throws {
         let at = offset
         switch wireType {
         case 0: _ = try varint()
@@ -100,6 +102,7 @@ public struct WireReader {
             guard limit - offset >= 4 else { throw fail("fixed32 runs past the end", at: at) }
             offset += 4
         case 3:
+            guard depth < 100 else { throw fail("groups nested more than 100 deep", at: at) }
             while true {
                 guard !isAtEnd else { throw fail("group \(field) is not closed", at: at) }
                 let (f, wt) = try tag()
@@ -107,7 +110,7 @@ public struct WireReader {
                     guard f == field else { throw fail("end group \(f) does not match start group \(field)", at: at) }
                     return
                 }
-                try skip(wireType: wt, field: f)
+                try skip(wireType: wt, field: f, depth: depth + 1)
             }
         default:
             throw fail("wire type \(wireType) is not valid", at: at)
@@ -120,6 +123,26 @@ public struct WireReader {
     ) throws {
         try skip(wireType: wireType, field: field)
         unknown.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[tagStart..<offset]))
+    }
+
+    /// Reads varint field `field` (its tag, with wire type `wireType`, started at `at`).
+    @inlinable public mutating func varint(_ wireType: Int, _ field: Int, _ at: Int) throws -> UInt64 {
+        try expect(wireType, 0, field: field, at: at)
+        return try varint()
+    }
+
+    /// Reads string field `field` (its tag, with wire type `wireType`, started at `at`).
+    @inlinable public mutating func string(_ wireType: Int, _ field: Int, _ at: Int) throws -> String {
+        try expect(wireType, 2, field: field, at: at)
+        return try string()
+    }
+
+    /// A reader for the nested message `name` in field `field` (its tag started at `at`).
+    @inlinable public mutating func message(_ wireType: Int, _ field: Int, _ at: Int, _ name: StaticString) throws
+        -> WireReader
+    {
+        try expect(wireType, 2, field: field, at: at)
+        return nested(try lengthDelimited(), name)
     }
 
     /// Throws unless `wireType` is `expected`.
@@ -149,6 +172,7 @@ public struct UnknownFields: Equatable, Hashable, Sendable {
     public var bytes: [UInt8] = []
     /// No unknown fields.
     public init() {}
+    /// Whether no unknown field was seen.
     public var isEmpty: Bool { bytes.isEmpty }
 }
 
@@ -166,6 +190,7 @@ public struct WireWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Appends a varint.
     @inlinable public mutating func varint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
@@ -175,18 +200,25 @@ public struct WireWriter {
         bytes.append(UInt8(v))
     }
 
+    /// Appends a tag.
     @inlinable public mutating func tag(_ field: Int, _ wireType: Int) {
         varint(UInt64(field << 3 | wireType))
     }
 
+    /// Appends a uint64 field.
     @inlinable public mutating func uint64(_ field: Int, _ v: UInt64) { tag(field, 0); varint(v) }
+    /// Appends an int64 field (negatives take 10 bytes).
     @inlinable public mutating func int64(_ field: Int, _ v: Int64) { tag(field, 0); varint(UInt64(bitPattern: v)) }
+    /// Appends a uint32 field.
     @inlinable public mutating func uint32(_ field: Int, _ v: UInt32) { tag(field, 0); varint(UInt64(v)) }
+    /// Appends an int32 field (sign-extended to 64 bits, as proto requires).
     @inlinable public mutating func int32(_ field: Int, _ v: Int32) {
         tag(field, 0); varint(UInt64(bitPattern: Int64(v)))
     }
+    /// Appends a bool field.
     @inlinable public mutating func bool(_ field: Int, _ v: Bool) { tag(field, 0); bytes.append(v ? 1 : 0) }
 
+    /// Appends a string field.
     @inlinable public mutating func string(_ field: Int, _ s: String) {
         tag(field, 2)
         var s = s
@@ -196,6 +228,7 @@ public struct WireWriter {
         }
     }
 
+    /// Appends kept unknown fields verbatim.
     @inlinable public mutating func unknown(_ u: UnknownFields) {
         if !u.bytes.isEmpty { bytes.append(contentsOf: u.bytes) }
     }

@@ -47,16 +47,23 @@ public protocol StateMachine {
 
 /// A snapshot sink that collects bytes in memory.
 public struct ByteSnapshotSink: SnapshotSink {
+    /// Everything written so far.
     public var bytes: [UInt8] = []
+    /// An empty sink.
     public init() {}
+    /// Appends `b`; never throws.
     public mutating func write(_ b: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: b) }
 }
 
 /// A snapshot source over bytes in memory.
 public struct ByteSnapshotSource: SnapshotSource {
+    /// The whole snapshot.
     public let bytes: [UInt8]
+    /// How much has been read.
     public var offset = 0
+    /// A source reading `bytes` from the start.
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Copies the next bytes into `buffer`; 0 at the end. Never throws.
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = min(buffer.count, bytes.count - offset)
         if n <= 0 { return 0 }

@@ -33,7 +33,8 @@ struct InfluxApply: ParsableCommand {
         var machine = InfluxStateMachine(clock: .indexSeconds(baseUnixSeconds: clockBase))
         var results: [InfluxError?] = []
         try stream.withUnsafeBytes { raw in
-            let records = try influxCommandRecords(raw)
+            let records: [Range<Int>]
+            do { records = try influxCommandRecords(raw) } catch { throw ValidationErrorText("\(commands): \(error)") }
             results.reserveCapacity(records.count)
             for (i, r) in records.enumerated() {
                 results.append(machine.apply(index: UInt64(i + 1), term: 1, payload: UnsafeRawBufferPointer(rebasing: raw[r])))
@@ -56,7 +57,10 @@ struct InfluxDump: ParsableCommand {
     @Flag(help: "Print the canonical JSON (keys sorted, 64-bit numbers as strings).") var json = false
 
     func run() throws {
-        let data = try InfluxData(metaDB: try influxReadFile(file))
+        let data: InfluxData
+        do { data = try InfluxData(metaDB: try influxReadFile(file)) } catch let e as MetaFSMError {
+            throw ValidationErrorText("\(file): \(e)")
+        }
         if json {
             FileHandle.standardOutput.write(Data(data.canonicalJSON().utf8))
         } else {

@@ -199,7 +199,7 @@ final class ApplyRuleTests: XCTestCase {
         XCTAssertEqual(try InfluxData(metaDB: s.data.metaDBBytes()), s.data)
     }
 
-    func testTimeRangeReadsSkipDeletedGroups() {
+    func testTimeRangeReadsSkipDeletedGroups() throws {
         var s = InfluxStore()
         _ = s.apply(.createDatabase(name: "db", retentionPolicy: nil), now: 0)
         for w in 0..<5 { _ = s.apply(.createShardGroup(database: "db", policy: "autogen", timestamp: Int64(w) * 7 * day), now: 0) }
@@ -208,5 +208,13 @@ final class ApplyRuleTests: XCTestCase {
         let hits = s.shardGroups(database: "db", policy: "autogen", from: all[1].startTime, to: all[3].startTime)
         XCTAssertEqual(hits?.map(\.id), [2, 4])
         XCTAssertNil(s.shardGroups(database: "db", policy: "nope", from: 0, to: 1))
+        XCTAssertEqual(s.shardGroup(database: "db", policy: "autogen", containing: all[1].startTime + 5)?.id, 2)
+        XCTAssertNil(s.shardGroup(database: "db", policy: "autogen", containing: all[2].startTime))  // deleted
+        // The same answers on a state loaded from bytes (no search aid yet) as on the live one.
+        let loaded = InfluxStore(data: try InfluxData(metaDB: s.data.metaDBBytes()))
+        for g in all {
+            XCTAssertEqual(loaded.shardGroup(database: "db", policy: "autogen", containing: g.startTime)?.id,
+                           s.shardGroup(database: "db", policy: "autogen", containing: g.startTime)?.id)
+        }
     }
 }

@@ -92,3 +92,31 @@ final class CrossCheckTests: XCTestCase {
         XCTAssertEqual(lines, 27)
     }
 }
+
+/// Subscription destinations judged by Go's own net/url and net.SplitHostPort.
+final class SubscriptionURLCrossCheckTests: XCTestCase {
+    func testAgreesWithGo119OnEveryVector() throws {
+        let text = try String(
+            contentsOf: Fixtures.root.appendingPathComponent("gourl/go1.19-subscription-url-vectors.txt"), encoding: .utf8)
+        var checked = 0
+        var accepted = 0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            XCTAssertEqual(parts.count, 2)
+            let hex = Array(parts[1].utf8)
+            var bytes: [UInt8] = []
+            var i = 0
+            while i + 1 < hex.count {
+                bytes.append(unhex(hex[i]) << 4 | unhex(hex[i + 1]))
+                i += 2
+            }
+            guard let s = String(validating: bytes, as: UTF8.self) else { continue }
+            let want = parts[0] == "1"
+            XCTAssertEqual(isValidSubscriptionURL(s), want, "\(s.debugDescription)")
+            checked += 1
+            if want { accepted += 1 }
+        }
+        XCTAssertGreaterThan(checked, 2000)
+        XCTAssertGreaterThan(accepted, 300)
+    }
+}

@@ -78,3 +78,76 @@ final class StateMachineTests: XCTestCase {
                        "[\nnull,\n\"database not found: a\\u003cb\"\n]\n")
     }
 }
+
+/// A second, unrelated conformer (a tiny key-value register), driven by the same generic code as the
+/// InfluxDB machine: the seam is not InfluxDB-specific.
+struct RegisterMachine: StateMachine, Equatable {
+    static let kind = "test-register"
+    static let snapshotVersion: UInt32 = 1
+    var appliedIndex: UInt64 = 0
+    var appliedTerm: UInt64 = 0
+    var values: [UInt8: UInt8] = [:]
+
+    /// Payload = key byte, value byte; anything else is refused (result false) but still stamped.
+    mutating func apply(index: UInt64, term: UInt64, payload: UnsafeRawBufferPointer) -> Bool {
+        appliedIndex = index
+        appliedTerm = term
+        guard payload.count == 2 else { return false }
+        values[payload[0]] = payload[1]
+        return true
+    }
+
+    func writeSnapshot(to sink: inout some SnapshotSink) throws {
+        var b = withUnsafeBytes(of: appliedIndex.littleEndian) { Array($0) }
+        b += withUnsafeBytes(of: appliedTerm.littleEndian) { Array($0) }
+        for k in values.keys.sorted() { b += [k, values[k] ?? 0] }
+        try b.withUnsafeBytes { try sink.write($0) }
+    }
+
+    mutating func restoreSnapshot(from source: inout some SnapshotSource) throws {
+        let b = try source.readAll()
+        guard b.count >= 16, (b.count - 16) % 2 == 0 else { throw MetaFSMError.snapshot(reason: "bad register snapshot") }
+        appliedIndex = b[0..<8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        appliedTerm = b[8..<16].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        values = [:]
+        for i in stride(from: 16, to: b.count, by: 2) { values[b[i]] = b[i + 1] }
+    }
+}
+
+/// Applies `entries` from index 1, snapshots half-way, restores a fresh machine from it, applies the rest to
+/// both, and returns both final snapshots (which must be equal for any deterministic machine).
+func replayWithSnapshot<M: StateMachine>(_ make: () -> M, _ entries: [[UInt8]]) throws -> ([UInt8], [UInt8]) {
+    var a = make()
+    let half = entries.count / 2
+    for (i, e) in entries[..<half].enumerated() { _ = e.withUnsafeBytes { a.apply(index: UInt64(i + 1), term: 1, payload: $0) } }
+    var sink = ByteSnapshotSink()
+    try a.writeSnapshot(to: &sink)
+    var b = make()
+    var source = ByteSnapshotSource(sink.bytes)
+    try b.restoreSnapshot(from: &source)
+    for (i, e) in entries[half...].enumerated() {
+        _ = e.withUnsafeBytes { a.apply(index: UInt64(half + i + 1), term: 2, payload: $0) }
+        _ = e.withUnsafeBytes { b.apply(index: UInt64(half + i + 1), term: 2, payload: $0) }
+    }
+    var sa = ByteSnapshotSink()
+    var sb = ByteSnapshotSink()
+    try a.writeSnapshot(to: &sa)
+    try b.writeSnapshot(to: &sb)
+    XCTAssertEqual(a.appliedIndex, UInt64(entries.count))
+    XCTAssertEqual(b.appliedTerm, 2)
+    return (sa.bytes, sb.bytes)
+}
+
+final class GenericSeamTests: XCTestCase {
+    func testOneDriverForTwoKindsOfMachine() throws {
+        let register = try replayWithSnapshot({ RegisterMachine() }, [[1, 2], [3, 4], [9], [1, 7]])
+        XCTAssertEqual(register.0, register.1)
+        let stream = try Fixtures.records(try Fixtures.bytes(Fixtures.root.appendingPathComponent("influxdb/meta-01.commands")))
+        let influx = try replayWithSnapshot({ InfluxStateMachine() }, stream)
+        XCTAssertEqual(influx.0, influx.1)
+        // Same final state as the fixture, except Term: the second half ran in term 2.
+        let want = try String(contentsOf: Fixtures.root.appendingPathComponent("influxdb/meta-01.db.json"), encoding: .utf8)
+        XCTAssertEqual(try InfluxData(metaDB: influx.0).canonicalJSON(),
+                       want.replacingOccurrences(of: "\"Term\": \"1\"", with: "\"Term\": \"2\""))
+    }
+}

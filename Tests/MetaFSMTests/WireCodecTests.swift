@@ -64,6 +64,40 @@ final class WireCodecTests: XCTestCase {
         }
     }
 
+    /// Random and mutated command payloads through the whole apply path: never a trap, always a result,
+    /// Term/Index always stamped.
+    func testRandomPayloadsNeverTrapTheStateMachine() throws {
+        var rng = SplitMix(seed: 99)
+        var m = InfluxStateMachine()
+        let valid = try Fixtures.records(try Fixtures.bytes(Fixtures.root.appendingPathComponent("influxdb/case-029.commands")))
+        var decoded = 0
+        for i in 0..<20_000 {
+            var p: [UInt8]
+            if i % 2 == 0, let base = valid.randomElement(using: &rng) {
+                p = base
+                for _ in 0..<(1 + Int(rng.next() % 3)) where !p.isEmpty {
+                    p[Int(rng.next() % UInt64(p.count))] = UInt8(truncatingIfNeeded: rng.next())
+                }
+            } else {
+                p = (0..<Int(rng.next() % 48)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            }
+            let r = p.withUnsafeBytes { m.apply(index: UInt64(i + 1), term: 9, payload: $0) }
+            if case .undecodable = r {} else { decoded += 1 }
+            XCTAssertEqual(m.appliedIndex, UInt64(i + 1))
+        }
+        XCTAssertGreaterThan(decoded, 1000)
+        XCTAssertEqual(try InfluxData(metaDB: m.store.data.metaDBBytes()), m.store.data)
+    }
+
+    func testDeeplyNestedGroupsAreRefusedNotRecursedInto() {
+        // 100,000 start-group tags of field 15 (0x7b): would overflow the stack if followed blindly.
+        let hostile = InfluxData().metaDBBytes() + [UInt8](repeating: 0x7b, count: 100_000)
+        XCTAssertThrowsError(try InfluxData(metaDB: hostile)) { e in
+            XCTAssertEqual(
+                e as? MetaFSMError, .malformed(message: "Data", offset: 113, reason: "groups nested more than 100 deep"))
+        }
+    }
+
     func testUnknownFieldsAreKeptAndWrittenBack() throws {
         var bytes = InfluxData().metaDBBytes()
         bytes += [0xa0, 0x06, 0x07]  // field 100, varint 7
@@ -201,15 +235,7 @@ final class WireCodecTests: XCTestCase {
     }
 }
 
-/// A tiny deterministic generator for tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The benchmark generator's splitmix64, reused as the tests' deterministic source.
+typealias SplitMix = InfluxWorkloadGenerator.Generator
+
+extension InfluxWorkloadGenerator.Generator: RandomNumberGenerator {}
