@@ -5,6 +5,9 @@ struct Inspection {
         var position: Int
         var offset: Int
         var index: UInt64
+        /// Set when every frame of the segment is valid and only its footer is damaged: the offsets of
+        /// those frames, from which the footer can be written again instead of cutting.
+        var footerOffsets: [UInt32]?
     }
 
     var report: VerifyReport
@@ -17,9 +20,10 @@ struct Inspection {
         var cut: Cut?
         var expectedBase: UInt64?
         var lastValid: UInt64?
-        func problem(_ position: Int, _ file: String, _ offset: Int, _ index: UInt64?, _ reason: String, cutOffset: Int, cutIndex: UInt64) {
+        func problem(_ position: Int, _ file: String, _ offset: Int, _ index: UInt64?, _ reason: String, cutOffset: Int, cutIndex: UInt64,
+                     footerOnly: [UInt32]? = nil) {
             report.problems.append(.corruption(file: file, offset: Int64(offset), index: index, reason: reason))
-            if cut == nil { cut = Cut(position: position, offset: cutOffset, index: cutIndex) }
+            if cut == nil { cut = Cut(position: position, offset: cutOffset, index: cutIndex, footerOffsets: footerOnly) }
         }
         for (position, file) in files.enumerated() {
             let isLast = position == files.count - 1
@@ -64,12 +68,12 @@ struct Inspection {
                             scan.stopReason ?? "invalid frame", cutOffset: scan.end, cutIndex: file.baseIndex + UInt64(scan.offsets.count))
                 } else if scan.offsets != offsets {
                     problem(position, file.name, footerStart, nil, "footer offsets differ from the frames",
-                            cutOffset: scan.end, cutIndex: file.baseIndex + UInt64(scan.offsets.count))
+                            cutOffset: scan.end, cutIndex: file.baseIndex + UInt64(scan.offsets.count), footerOnly: scan.offsets)
                 }
             case let .damaged(offset, reason):
                 scan = scanner.scan(limit: size)
                 problem(position, file.name, Int(offset), nil, reason,
-                        cutOffset: scan.end, cutIndex: file.baseIndex + UInt64(scan.offsets.count))
+                        cutOffset: scan.end, cutIndex: file.baseIndex + UInt64(scan.offsets.count), footerOnly: scan.offsets)
             case .absent:
                 scan = scanner.scan(limit: size)
                 if scan.end < size {
@@ -79,7 +83,8 @@ struct Inspection {
                     case let .torn(lastNonZero):
                         if !isLast {
                             problem(position, file.name, scan.end, expected,
-                                    "segment is not sealed but is followed by another", cutOffset: scan.end, cutIndex: expected)
+                                    "segment is not sealed but is followed by another", cutOffset: scan.end, cutIndex: expected,
+                                    footerOnly: scan.offsets)
                         } else if lastNonZero > scan.end {
                             report.tornTailOffset = Int64(scan.end)
                             report.tornTailFile = file.name

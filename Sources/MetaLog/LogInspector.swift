@@ -58,8 +58,10 @@ public enum LogInspector {
         try Inspection.run(PosixFileSystem(), directory: directory).report
     }
 
-    /// Cuts the log at the first corruption: the damaged segment is cut at the end of its last valid
-    /// frame (deleted if its header is damaged) and every later segment is deleted. The removed bytes are
+    /// Repairs the log: a segment whose frames are all intact but whose footer is damaged gets its footer
+    /// written again (nothing dropped); at the first other corruption the log is cut: the damaged
+    /// segment is cut at the end of its last valid frame (deleted if its header is damaged) and every
+    /// later segment is deleted. The removed bytes are
     /// first copied to `directory/repair-<unix time>/`. Takes the directory lock (throws `.locked` if
     /// the log is open). A log without corruption is left untouched (`changed == false`).
     public static func repair(directory: String) throws -> RepairReport {

@@ -36,6 +36,7 @@ extension Log {
         }
         state.withWriteLock { last = index }
         durableIndex = min(durableIndex, index)
+        lastMarked = min(lastMarked, index)
     }
 
     /// Drops every entry through `index` (after a snapshot that covers them): records the new first

@@ -17,18 +17,35 @@ enum Repair {
             throw LogError.io(operation: error.operation, file: error.path, errno: error.errno)
         }
         defer { fs.close(lockFD) }
-        let inspection = try Inspection.run(fs, directory: directory)
-        guard let cut = inspection.cut else {
-            return RepairReport(changed: false, droppedFirstIndex: nil, droppedLastIndex: nil, droppedBytes: 0,
-                                files: [], backupDirectory: nil, cutAt: nil)
-        }
         let backup = directory + "/repair-\(time(nil))"
-        func io(_ error: FileSystemError) -> LogError {
-            .io(operation: error.operation, file: error.path, errno: error.errno)
-        }
-        do { try fs.makeDirectory(backup) } catch { throw io(error) }
         var files: [String] = []
         var droppedBytes: Int64 = 0
+        var firstProblem: LogError?
+        var inspection = try Inspection.run(fs, directory: directory)
+        var rewrites = 0
+        // A segment whose frames are all intact but whose footer is damaged gets its footer written again
+        // (nothing is dropped); then look again.
+        while let cut = inspection.cut, let offsets = cut.footerOffsets,
+            cut.position + 1 == inspection.files.count || inspection.files[cut.position + 1].baseIndex == cut.index,
+            rewrites <= inspection.files.count
+        {
+            rewrites += 1
+            firstProblem = firstProblem ?? inspection.report.problems.first
+            let file = inspection.files[cut.position]
+            droppedBytes += try rewriteFooter(fs, directory: directory, backup: backup, file: file, offsets: offsets, footerStart: cut.offset)
+            files.append(file.name)
+            inspection = try Inspection.run(fs, directory: directory)
+        }
+        guard let cut = inspection.cut else {
+            if files.isEmpty {
+                return RepairReport(changed: false, droppedFirstIndex: nil, droppedLastIndex: nil, droppedBytes: 0,
+                                    files: [], backupDirectory: nil, cutAt: nil)
+            }
+            do { try fs.syncDirectory(directory) } catch { throw io(error) }
+            return RepairReport(changed: true, droppedFirstIndex: nil, droppedLastIndex: nil, droppedBytes: droppedBytes,
+                                files: files, backupDirectory: backup, cutAt: firstProblem)
+        }
+        do { try fs.makeDirectory(backup) } catch { throw io(error) }
         var droppedLast: UInt64?
         for position in cut.position..<inspection.files.count {
             let file = inspection.files[position]
@@ -62,7 +79,33 @@ enum Repair {
         } catch { throw io(error) }
         return RepairReport(
             changed: true, droppedFirstIndex: droppedLast == nil ? nil : cut.index, droppedLastIndex: droppedLast,
-            droppedBytes: droppedBytes, files: files, backupDirectory: backup, cutAt: inspection.report.problems.first)
+            droppedBytes: droppedBytes, files: files, backupDirectory: backup,
+            cutAt: firstProblem ?? inspection.report.problems.first)
+    }
+
+    static func io(_ error: FileSystemError) -> LogError {
+        .io(operation: error.operation, file: error.path, errno: error.errno)
+    }
+
+    /// Copies the damaged footer bytes to the backup directory and writes a footer for `offsets` at
+    /// `footerStart`; returns how many bytes were replaced.
+    static func rewriteFooter(_ fs: any FileSystem, directory: String, backup: String, file: SegmentFile,
+                              offsets: [UInt32], footerStart: Int) throws -> Int64 {
+        let path = directory + "/" + file.name
+        do {
+            try fs.makeDirectory(backup)
+            let fd = try fs.open(path, create: false, readOnly: false)
+            defer { fs.close(fd) }
+            let size = Int(try fs.fileSize(fd, path: path))
+            try copy(fs, from: fd, path: path, start: footerStart, end: size, to: backup + "/" + file.name + ".from-\(footerStart)")
+            let footer = Footer.encode(offsets: offsets, firstIndex: file.baseIndex, footerStart: footerStart)
+            try fs.pwrite(fd, footer, at: Int64(footerStart), path: path)
+            try fs.ftruncate(fd, size: Int64(footerStart + footer.count), path: path)
+            try fs.fsync(fd, path: path)
+            return Int64(max(0, size - footerStart))
+        } catch let error as FileSystemError {
+            throw io(error)
+        }
     }
 
     /// Copies bytes [start, end) of an open file into a new file and fsyncs it.

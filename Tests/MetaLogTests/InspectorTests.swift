@@ -119,22 +119,25 @@ final class InspectorTests: XCTestCase {
         XCTAssertFalse(try LogInspector.repair(directory: directory).changed)
     }
 
-    func testRepairOfADamagedFooterKeepsEveryFrame() throws {
+    func testRepairOfADamagedFooterRewritesItAndDropsNothing() throws {
         let directory = try buildLog()
         let files = segmentFiles(directory)
-        let path = directory + "/" + files[0]
-        var bytes = readFile(path)
-        bytes[bytes.count - 3] ^= 0xFF  // trailer checksum
-        writeFile(path, bytes)
+        for (name, offset) in [(files[0], -3), (files[1], -40), (files[2], -45)] {  // trailer CRC, magic, offset table
+            let path = directory + "/" + name
+            var bytes = readFile(path)
+            bytes[bytes.count + offset] ^= 0xFF
+            writeFile(path, bytes)
+        }
         XCTAssertNotNil(corruption { try Log(directory: directory, options: options) })
         let report = try LogInspector.repair(directory: directory)
         XCTAssertTrue(report.changed)
+        XCTAssertNil(report.droppedFirstIndex)
+        XCTAssertNil(report.droppedLastIndex)
+        XCTAssertEqual(report.files, Array(files[0...2]))
+        XCTAssertEqual(try LogInspector.verify(directory: directory).problems, [])
         let log = try Log(directory: directory, options: options)
-        let kept = try XCTUnwrap(log.lastIndex)
-        XCTAssertGreaterThan(kept, 0)
-        XCTAssertEqual(report.droppedFirstIndex, kept + 1)
-        XCTAssertEqual(report.droppedLastIndex, 400)
-        for i in UInt64(1)...kept { XCTAssertEqual(try log.entry(at: i).payload, testPayload(i)) }
+        XCTAssertEqual(log.lastIndex, 400)
+        for i in UInt64(1)...400 { XCTAssertEqual(try log.entry(at: i).payload, testPayload(i)) }
     }
 
     func testHardStateReadWithoutOpening() throws {
