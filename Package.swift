@@ -22,6 +22,7 @@ let package = Package(
     targets: [
         // C modules. No unsafeFlags anywhere: instruction sets are enabled per function.
         .target(name: "CCRC32C", path: "Sources/CCRC32C"),
+        .target(name: "CMetaLogSys", path: "Sources/CMetaLogSys"),
         .systemLibrary(
             name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]),
@@ -32,7 +33,7 @@ let package = Package(
         // Libraries, imports flow one way: MetaLog, MetaSnapshot -> MetaFSM -> MetaEngine.
         .target(
             name: "MetaLog",
-            dependencies: ["CCRC32C", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CCRC32C", "CMetaLogSys", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "MetaSnapshot",
             dependencies: ["CLZ4", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),

@@ -1,4 +1,4 @@
-import CCRC32C
+import CMetaLogSys
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

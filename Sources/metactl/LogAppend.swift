@@ -39,7 +39,7 @@ struct LogAppendCommand: ParsableCommand {
 
     @Option(
         name: .customLong("segment-bytes"),
-        help: "Segment rotation size in bytes (default: the existing log's, or 64 MiB for a new log).")
+        help: "Rotation size in bytes for segments created from now on (default 64 MiB).")
     var segmentBytes: Int?
 
     /// Largest payload `append` writes (a test tool's limit, far above any metadata entry).
@@ -72,7 +72,7 @@ struct LogAppendCommand: ParsableCommand {
                 throw LogOutput.usage(
                     "append", "--batch \(batch) x --entry-bytes \(entryBytes) exceeds \(Self.maxBatchBytes) bytes per batch")
             }
-            let segmentBytes = self.segmentBytes ?? LogMaintenance.existingSegmentBytes(dir) ?? (64 << 20)
+            let segmentBytes = self.segmentBytes ?? LogOptions().segmentBytes
             // Checked here too: MetaLog's own check of this argument is not safe to reach (see
             // notes/logtools-needs.md), and the message can name the flag.
             guard Self.segmentBytesRange.contains(segmentBytes) else {

@@ -4,27 +4,11 @@ import MetaLog
 
 /// Opening a log for a changing subcommand.
 enum LogMaintenance {
-    /// The size of the newest segment file in `directory` (segment files are named
-    /// `<segmentId:016x>-<baseIndex:020>.seg`, so the newest sorts last), nil if there is none.
-    /// An active segment is preallocated to the rotation size, so this is the size the log was written
-    /// with; opening with it keeps `Log` from growing the active segment to another size.
-    static func existingSegmentBytes(_ directory: String) -> Int? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory),
-              let newest = names.filter({ $0.hasSuffix(".seg") }).max(),
-              let attributes = try? FileManager.default.attributesOfItem(
-                atPath: (directory as NSString).appendingPathComponent(newest)),
-              let size = (attributes[.size] as? NSNumber)?.intValue, size >= 4096
-        else { return nil }
-        return size
-    }
-
-    /// Opens the log in `directory` (which must exist) with its own segment size, and says what opening
-    /// did (a cut torn tail) on stdout.
+    /// Opens the log in `directory` (which must exist) with MetaLog's default options, and says what
+    /// opening did (a cut torn tail) on stdout.
     static func open(_ directory: String) throws -> Log {
         try LogReading.requireDirectory(directory)
-        let options = LogOptions(
-            segmentBytes: existingSegmentBytes(directory) ?? LogOptions().segmentBytes, durability: .syncEveryAppend)
-        let log = try Log(directory: directory, options: options)
+        let log = try Log(directory: directory, options: LogOptions(durability: .syncEveryAppend))
         if let torn = log.recovery.tornTail {
             LogOutput.line("opening cut a torn tail: \(torn.file) offset \(torn.offset) (\(torn.bytesDropped) bytes)")
         }

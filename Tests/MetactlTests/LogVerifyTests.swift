@@ -48,9 +48,38 @@ final class LogVerifyTests: XCTestCase {
         try checkTornTail { path, payloadOffset in try LogFixture.cut(path, to: payloadOffset + 50) }
     }
 
-    /// A damaged last frame with nothing valid after it is a torn tail too.
+    /// A damaged last frame with nothing valid after it is a torn tail too. A clean close writes a sync
+    /// marker after the last entry, so the file is first cut where a crash before the close would have left
+    /// it: right after entry 50's frame (100 payload bytes, padded to 104).
     func testTornTailByDamagedLastFrameIsReportedNotAnError() throws {
-        try checkTornTail { path, payloadOffset in try LogFixture.flipByte(at: payloadOffset + 60, in: path) }
+        try checkTornTail { path, payloadOffset in
+            try LogFixture.cut(path, to: payloadOffset + 104)
+            try LogFixture.flipByte(at: payloadOffset + 60, in: path)
+        }
+    }
+
+    /// The same damage in a cleanly closed log is corruption: the close's sync marker after the frame says
+    /// entry 50 was durable, so it cannot be a torn write. Exit 1, naming the file, the frame and the index.
+    func testDamagedLastFrameBeforeTheCloseMarkerIsCorruption() throws {
+        let scratch = try ScratchDirectory("verify-closed")
+        defer { scratch.remove() }
+        let dir = scratch.child("log")
+        try LogFixture.append(dir, count: 50, entryBytes: 100, batch: 1)
+        let segments = try LogFixture.segments(dir)
+        guard let last = segments.last, let payloadOffset = try LogFixture.payloadOffset(
+            of: 50, entryBytes: 100, in: last.path)
+        else { return XCTFail("entry 50 not found in \(segments)") }
+        try LogFixture.flipByte(at: payloadOffset + 60, in: last.path)
+
+        let report = try Metactl.json(["log", "verify", "--dir", dir, "--json"], expect: 1)
+        XCTAssertEqual(JSON.int(report["lastIndex"]), 49, "\(report)")
+        XCTAssertTrue(report["tornTailOffset"] is NSNull, "\(report)")
+        guard let problems = report["problems"] as? [[String: Any]], problems.count == 1 else {
+            return XCTFail("expected one problem: \(report)")
+        }
+        XCTAssertEqual(problems[0]["file"] as? String, last.name)
+        XCTAssertEqual(JSON.int(problems[0]["offset"]), payloadOffset - Self.frameHeader)
+        XCTAssertEqual(JSON.int(problems[0]["index"]), 50)
     }
 
     private func checkTornTail(
