@@ -207,11 +207,20 @@ final class SnapshotInspectMetaDBTests: XCTestCase {
 
     func testSnapshotsAreStillInspectedAsSnapshots() throws {
         let good = try Metactl.json(["snapshot", "inspect", fixture("snapshots/records.msnap"), "--json"])
-        XCTAssertEqual(good["format"] as? String, "1.0")
+        XCTAssertEqual(good["format"] as? String, "1.1")
+        XCTAssertEqual(JSON.int(good["chunk_count"]), 5)
         XCTAssertEqual(good["ok"] as? Bool, true)
-        // A snapshot cut inside its body keeps the snapshot reader's own error, not the neither-format one.
-        let cut = try Metactl.run(["snapshot", "inspect", fixture("snapshots/truncated.msnap")], expect: 1)
-        XCTAssertFalse(cut.stderr.contains("meta.db"), cut.stderr)
-        XCTAssertTrue(cut.stderr.contains("truncated.msnap"), cut.stderr)
+        // A damaged snapshot keeps the snapshot reader's own error, not the neither-format one.
+        let cut = fixture("snapshots/truncated.msnap")
+        let damaged = try Metactl.run(["snapshot", "inspect", cut], expect: 1)
+        XCTAssertEqual(damaged.stderr, "\(cut): bad footer end magic at offset 11992; the file is truncated, "
+                       + "incomplete, damaged or not a MetaSnapshot file\n")
+        // So does a file holding only the first bytes of the magic.
+        let dir = try ScratchDirectory("inspect-prefix")
+        defer { dir.remove() }
+        let prefix = dir.child("prefix")
+        XCTAssertTrue(FileManager.default.createFile(atPath: prefix, contents: Data("MSNAP".utf8)))
+        let short = try Metactl.run(["snapshot", "inspect", prefix], expect: 1)
+        XCTAssertEqual(short.stderr, "\(prefix): truncated at offset 5: header needs 11 more bytes; the file is incomplete\n")
     }
 }
