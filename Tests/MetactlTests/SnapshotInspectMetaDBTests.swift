@@ -154,8 +154,7 @@ final class SnapshotInspectMetaDBTests: XCTestCase {
     func testGarbageIsRefusedWithBothReasons() throws {
         let dir = try ScratchDirectory("inspect-garbage")
         defer { dir.remove() }
-        let file = dir.child("garbage.bin")
-        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("not a snapshot\n".utf8)))
+        let file = try dir.file("garbage.bin", Data("not a snapshot\n".utf8))
 
         let text = try Metactl.run(["snapshot", "inspect", file], expect: 1)
         XCTAssertEqual(text.stdout, "")
@@ -176,11 +175,10 @@ final class SnapshotInspectMetaDBTests: XCTestCase {
     }
 
     func testMetaDBCutShortNamesTheDecoderOffset() throws {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture("influxdb/meta-01.db")))
         let dir = try ScratchDirectory("inspect-cut")
         defer { dir.remove() }
-        let whole = try Data(contentsOf: URL(fileURLWithPath: fixture("influxdb/meta-01.db")))
-        let file = dir.child("cut.db")
-        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: whole.prefix(100)))
+        let file = try dir.file("cut.db", whole.prefix(100))
         let shown = try Metactl.json(["snapshot", "inspect", file, "--json"], expect: 1)
         let tried = JSON.objects(shown["tried"])
         XCTAssertEqual(tried.first?["error"] as? String,
@@ -195,14 +193,15 @@ final class SnapshotInspectMetaDBTests: XCTestCase {
     func testEmptyFileIsRefusedAsEither() throws {
         let dir = try ScratchDirectory("inspect-empty")
         defer { dir.remove() }
-        let file = dir.child("empty")
-        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data()))
+        let file = try dir.file("empty", Data())
         let result = try Metactl.run(["snapshot", "inspect", file], expect: 1)
-        XCTAssertTrue(result.stderr.contains(
-            "(1) MetaEngine snapshot: the file is empty; a snapshot starts with magic \"MSNAPSHT\" at offset 0;"),
-            result.stderr)
-        XCTAssertTrue(result.stderr.contains("(2) InfluxDB meta.db (protobuf meta.Data): Data at byte 0: required field"),
-                      result.stderr)
+        XCTAssertEqual(result.stderr, """
+            \(file): neither a MetaEngine snapshot nor an InfluxDB meta.db. Tried: (1) MetaEngine snapshot: \
+            the file is empty; a snapshot starts with magic "MSNAPSHT" at offset 0; (2) InfluxDB meta.db \
+            (protobuf meta.Data): Data at byte 0: required field "Term" not set (proto2 needs it; InfluxDB \
+            refuses such data)
+
+            """)
     }
 
     func testSnapshotsAreStillInspectedAsSnapshots() throws {
@@ -218,9 +217,17 @@ final class SnapshotInspectMetaDBTests: XCTestCase {
         // So does a file holding only the first bytes of the magic.
         let dir = try ScratchDirectory("inspect-prefix")
         defer { dir.remove() }
-        let prefix = dir.child("prefix")
-        XCTAssertTrue(FileManager.default.createFile(atPath: prefix, contents: Data("MSNAP".utf8)))
+        let prefix = try dir.file("prefix", Data("MSNAP".utf8))
         let short = try Metactl.run(["snapshot", "inspect", prefix], expect: 1)
         XCTAssertEqual(short.stderr, "\(prefix): truncated at offset 5: header needs 11 more bytes; the file is incomplete\n")
+    }
+}
+
+extension ScratchDirectory {
+    /// Writes `contents` to a new file `name` in this directory and returns its path.
+    func file(_ name: String, _ contents: Data) throws -> String {
+        let path = child(name)
+        try contents.write(to: URL(fileURLWithPath: path))
+        return path
     }
 }
