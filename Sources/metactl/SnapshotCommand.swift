@@ -37,12 +37,29 @@ struct SnapshotInspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show a snapshot's header, sizes, compression ratio and each chunk's hash status.",
-        discussion: "Exits 1 when the file is damaged (the report names the first bad offset).")
+        discussion: """
+            Exits 1 when the file is damaged (the report names the first bad offset). A file that does not \
+            start with the snapshot magic but decodes as an InfluxDB meta.db is summarised instead (Term, \
+            Index, ClusterID, databases and retention policies, users, continuous queries, subscriptions); \
+            a file that is neither is refused (exit 1) with both formats' reasons.
+            """)
 
-    @Argument(help: "The snapshot file.") var file: String
+    @Argument(help: "The snapshot (or InfluxDB meta.db) file.") var file: String
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
+        do {
+            if let metaDB = try snapshotInspectMetaDB(path: file) {
+                print(json ? metaDB.json() : metaDB.text())
+                return
+            }
+        } catch let e as SnapshotUnrecognizedFile {
+            if json { print(e.json()) } else { snapshotWarn("\(e)") }
+            throw ExitCode(1)
+        } catch {
+            if json { print(SnapshotInspection.unreadableJSON(file: file, error: error)) } else { snapshotWarn("\(error)") }
+            throw ExitCode(1)
+        }
         let inspection: SnapshotInspection
         do {
             inspection = try SnapshotInspection(reader: SnapshotReader(path: file))
