@@ -63,3 +63,17 @@ public enum StandardPayload {
         return true
     }
 }
+
+/// splitmix64 as a seeded random number generator (the same step as `StandardPayload`): the peers'
+/// random-read index stream starts from state 42, and tests use it to make every choice replayable from
+/// its seed. Not for cryptography. Cost: a few multiplies per value, no allocation.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's whole state; the next value is derived from `state + 0x9E3779B97F4A7C15`.
+    public var state: UInt64
+
+    /// A generator whose first value is splitmix64's first output for `state`.
+    public init(state: UInt64) { self.state = state }
+
+    /// The next 64-bit value.
+    public mutating func next() -> UInt64 { StandardPayload.next(&state) }
+}

@@ -4,10 +4,7 @@ import XCTest
 /// Thousands of random operations against an in-memory model, checked after every step.
 final class ModelTests: XCTestCase {
     /// A small deterministic generator so failures replay.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 { StandardPayload.next(&state) }
-    }
+    typealias SplitMix = SplitMix64
 
     struct Model {
         var entries: [UInt64: (term: UInt64, kind: UInt8, payload: [UInt8])] = [:]

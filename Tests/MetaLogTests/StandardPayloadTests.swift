@@ -21,4 +21,15 @@ final class StandardPayloadTests: XCTestCase {
         }
         XCTAssertFalse(payload.withUnsafeBytes { StandardPayload.matches(index: 78, bytes: $0) })
     }
+
+    func testSplitMix64GivesThePayloadWords() {
+        var rng = SplitMix64(state: 1)
+        let payload = StandardPayload.make(index: 1, size: 16)
+        let words = payload.withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+        XCTAssertEqual(rng.next(), UInt64(littleEndian: words.0))
+        XCTAssertEqual(rng.next(), UInt64(littleEndian: words.1))
+        XCTAssertEqual(rng.state, 1 &+ 2 &* 0x9E37_79B9_7F4A_7C15)
+    }
 }

@@ -3,16 +3,7 @@ import MetaLog
 import XCTest
 
 /// A seeded generator so a failing round's choices (sizes, modes, delays) can be replayed from the seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SeededGenerator = SplitMix64
 
 /// Real crashes: `metactl log append` is SIGKILLed at random moments while it syncs appends; every index
 /// it printed as `synced` must come back with its exact payload, and reopening may cut only a torn tail.
