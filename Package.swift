@@ -62,6 +62,9 @@ let package = Package(
         .executableTarget(
             name: "SnapshotFuzz",
             dependencies: ["MetaSnapshot", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
+        // libFuzzer targets for MetaFSM's decoders and MetaLog's segment reading (`make fuzz`).
+        .executableTarget(name: "InfluxFuzz", dependencies: ["MetaFSM"]),
+        .executableTarget(name: "LogFuzz", dependencies: ["MetaLog"]),
 
         // Tests: one target per module.
         .testTarget(name: "CCRC32CTests", dependencies: ["CCRC32C"]),
