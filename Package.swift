@@ -61,10 +61,12 @@ let package = Package(
         // libFuzzer target for the snapshot reader (`make fuzz`); a plain build replays input files.
         .executableTarget(
             name: "SnapshotFuzz",
-            dependencies: ["MetaSnapshot", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["MetaSnapshot", "CXXHash", "FuzzSupport"]),
         // libFuzzer targets for MetaFSM's decoders and MetaLog's segment reading (`make fuzz`).
-        .executableTarget(name: "InfluxFuzz", dependencies: ["MetaFSM"]),
-        .executableTarget(name: "LogFuzz", dependencies: ["MetaLog"]),
+        .executableTarget(name: "InfluxFuzz", dependencies: ["MetaFSM", "FuzzSupport"]),
+        .executableTarget(name: "LogFuzz", dependencies: ["MetaLog", "FuzzSupport"]),
+        // The libFuzzer driver / file replay entry point the three fuzz executables share.
+        .target(name: "FuzzSupport"),
 
         // Tests: one target per module.
         .testTarget(name: "CCRC32CTests", dependencies: ["CCRC32C"]),

@@ -3,6 +3,7 @@
 // `InfluxFuzz --split-commands OUT FILE...` writes each record of `*.commands` files (u32 LE length prefix
 // per record) to OUT as one seed, in either build.
 import Foundation
+import FuzzSupport
 import MetaFSM
 
 /// Runs one input through the meta.db decoder and the Command decoder. Bad input must throw, never trap.
@@ -61,16 +62,6 @@ func splitCommands(into out: String, files: [String]) throws -> Int {
     return written
 }
 
-#if SNAPSHOT_FUZZ
-/// libFuzzer's driver (libclang_rt.fuzzer); see SnapshotFuzz for why `main` calls it.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-#endif
-
 @main
 struct InfluxFuzzMain {
     static func main() throws {
@@ -79,16 +70,6 @@ struct InfluxFuzzMain {
             print("wrote \(try splitCommands(into: args[1], files: Array(args.dropFirst(2)))) command seeds")
             return
         }
-        #if SNAPSHOT_FUZZ
-        var argc = CommandLine.argc
-        var argv = Optional(CommandLine.unsafeArgv)
-        exit(LLVMFuzzerRunDriver(&argc, &argv, influxFuzzTestOneInput))
-        #else
-        for path in args {
-            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            fuzzOne(bytes)
-            print("\(path): \(bytes.count) bytes, no trap")
-        }
-        #endif
+        try FuzzDriver.run(testOneInput: influxFuzzTestOneInput, replaying: args, with: fuzzOne)
     }
 }

@@ -2,6 +2,7 @@
 // the entry point runs libFuzzer's driver; a plain build replays the files named on the command line.
 // `LogFuzz --make-corpus OUT` writes small real segments (4 KiB segments, sealed and open) to OUT as seeds.
 import Foundation
+import FuzzSupport
 import MetaLog
 
 /// Writes the input as the only segment of a fresh log directory, then runs `LogInspector.verify` and opens
@@ -67,16 +68,6 @@ public func logFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     return 0
 }
 
-#if SNAPSHOT_FUZZ
-/// libFuzzer's driver (libclang_rt.fuzzer); see SnapshotFuzz for why `main` calls it.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-#endif
-
 @main
 struct LogFuzzMain {
     static func main() throws {
@@ -85,16 +76,6 @@ struct LogFuzzMain {
             print("wrote \(try makeCorpus(args[1])) segment seeds")
             return
         }
-        #if SNAPSHOT_FUZZ
-        var argc = CommandLine.argc
-        var argv = Optional(CommandLine.unsafeArgv)
-        exit(LLVMFuzzerRunDriver(&argc, &argv, logFuzzTestOneInput))
-        #else
-        for path in args {
-            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            fuzzOne(bytes)
-            print("\(path): \(bytes.count) bytes, no trap")
-        }
-        #endif
+        try FuzzDriver.run(testOneInput: logFuzzTestOneInput, replaying: args, with: fuzzOne)
     }
 }

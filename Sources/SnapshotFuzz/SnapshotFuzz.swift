@@ -2,6 +2,7 @@
 // entry point runs libFuzzer's driver, which calls `LLVMFuzzerTestOneInput`; a plain build gets an entry point
 // that runs the same function over the files named on the command line (to replay a crash input).
 import CXXHash
+import FuzzSupport
 import MetaSnapshot
 
 /// Runs every reader entry point over one input. Bad input must throw, never trap. If the input's length is
@@ -60,48 +61,10 @@ public func snapshotFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int)
     return 0
 }
 
-import SystemPackage
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-#if SNAPSHOT_FUZZ
-/// libFuzzer's driver (libclang_rt.fuzzer); SwiftPM routes `main` to this module's entry point, so the entry
-/// point hands control to the driver instead of relying on libFuzzer's own `main`.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @main
-struct SnapshotFuzzDriver {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = Optional(CommandLine.unsafeArgv)
-        exit(LLVMFuzzerRunDriver(&argc, &argv, snapshotFuzzTestOneInput))
-    }
-}
-#else
-/// Replays inputs without libFuzzer: `SnapshotFuzz FILE...`.
-@main
-struct SnapshotFuzzReplay {
+struct SnapshotFuzzMain {
     static func main() throws {
-        for path in CommandLine.arguments.dropFirst() {
-            let fd = try FileDescriptor.open(FilePath(path), .readOnly)
-            defer { try? fd.close() }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { break }
-                bytes += chunk[..<n]
-            }
-            fuzzOne(bytes)
-            print("\(path): \(bytes.count) bytes, no trap")
-        }
+        try FuzzDriver.run(
+            testOneInput: snapshotFuzzTestOneInput, replaying: Array(CommandLine.arguments.dropFirst()), with: fuzzOne)
     }
 }
-#endif
