@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MetaLog", targets: ["MetaLog"]),
         .library(name: "MetaSnapshot", targets: ["MetaSnapshot"]),
         .library(name: "MetaFSM", targets: ["MetaFSM"]),
+        .library(name: "MetaInflux", targets: ["MetaInflux"]),
         .library(name: "MetaEngine", targets: ["MetaEngine"]),
         .executable(name: "metactl", targets: ["metactl"]),
         .executable(name: "Bench", targets: ["Bench"]),
@@ -30,30 +31,35 @@ let package = Package(
             name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
             providers: [.apt(["libxxhash-dev"])]),
 
-        // Libraries, imports flow one way: MetaLog, MetaSnapshot -> MetaFSM -> MetaEngine.
+        // Libraries, imports flow one way: MetaLog, MetaSnapshot -> MetaFSM -> MetaInflux (and other
+        // models, each a target of its own so a host links only the one it uses) -> MetaEngine.
         .target(
             name: "MetaLog",
             dependencies: ["CCRC32C", "CMetaLogSys", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "MetaSnapshot",
             dependencies: ["CLZ4", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "MetaFSM", dependencies: ["MetaSnapshot"]),
+        .target(name: "MetaInflux", dependencies: ["MetaFSM", "MetaSnapshot"]),
+        // swift-protobuf code generated from the .proto files beside it: for cross-checks in tests and
+        // Bench only, never linked by a library product.
         .target(
-            name: "MetaFSM",
-            dependencies: ["MetaSnapshot", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["Proto/meta.proto"]),
+            name: "GeneratedProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["meta.proto"]),
         .target(name: "MetaEngine", dependencies: ["MetaLog", "MetaSnapshot", "MetaFSM"]),
 
         // Executables on top.
         .executableTarget(
             name: "metactl",
             dependencies: [
-                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine",
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaEngine", "CCRC32C", "CLZ4",
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaEngine", "CCRC32C", "CLZ4", "GeneratedProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -63,7 +69,7 @@ let package = Package(
             name: "SnapshotFuzz",
             dependencies: ["MetaSnapshot", "CXXHash", "FuzzSupport"]),
         // libFuzzer targets for MetaFSM's decoders and MetaLog's segment reading (`make fuzz`).
-        .executableTarget(name: "InfluxFuzz", dependencies: ["MetaFSM", "FuzzSupport"]),
+        .executableTarget(name: "InfluxFuzz", dependencies: ["MetaInflux", "FuzzSupport"]),
         .executableTarget(name: "LogFuzz", dependencies: ["MetaLog", "FuzzSupport"]),
         // The libFuzzer driver / file replay entry point the three fuzz executables share.
         .target(name: "FuzzSupport"),
@@ -73,7 +79,11 @@ let package = Package(
         .testTarget(name: "MetaLogTests", dependencies: ["MetaLog"]),
         .testTarget(name: "MetaSnapshotTests", dependencies: ["MetaSnapshot"]),
         .testTarget(
-            name: "MetaFSMTests", dependencies: ["MetaFSM", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+            name: "MetaInfluxTests",
+            dependencies: [
+                "MetaFSM", "MetaInflux", "MetaSnapshot", "GeneratedProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .testTarget(name: "MetaEngineTests", dependencies: ["MetaEngine"]),
         .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot"]),
     ]

@@ -1,5 +1,7 @@
 import Foundation
 import MetaFSM
+import MetaInflux
+import GeneratedProto
 import SwiftProtobuf
 
 /// `influx-apply`: decode + apply throughput of the InfluxDB meta state machine, and meta.db encode/decode

@@ -5,6 +5,7 @@
 import Foundation
 import FuzzSupport
 import MetaFSM
+import MetaInflux
 
 /// Runs one input through the meta.db decoder and the Command decoder. Bad input must throw, never trap.
 /// A decoded meta.db must encode to bytes that decode to an equal value; a decoded command is applied to an

@@ -29,7 +29,7 @@ public struct WireReader {
     }
 
     /// A reader for the nested message occupying `range`.
-    @inlinable func nested(_ range: Range<Int>, _ message: StaticString) -> WireReader {
+    @inlinable public func nested(_ range: Range<Int>, _ message: StaticString) -> WireReader {
         WireReader(bytes, range: range, message: message)
     }
 

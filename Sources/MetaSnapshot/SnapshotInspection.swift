@@ -113,7 +113,7 @@ public struct SnapshotListingEntry: Sendable, Equatable {
             if let id = SnapshotID(fileName: name) {
                 var status = "ok"
                 do {
-                    let layout = try SnapshotLayout(source: try SnapshotFileSource(path: dir.appending(name).string))
+                    let layout = try SnapshotLayout(source: try SnapshotFileStorage(path: dir.appending(name).string))
                     status = "ok: \(layout.chunks.count) chunks, \(layout.rawLength) raw bytes, "
                         + "\(layout.meta.stateMachineKind), created \(layout.meta.createdAtNanos)"
                 } catch {

@@ -29,7 +29,7 @@ public struct SnapshotLayout: Sendable, Equatable {
     public var storedBodyLength: UInt64 { tableOffset - headerLength }
 
     /// Reads and validates header and footer of `source`.
-    public init(source: SnapshotSource) throws {
+    public init(source: SnapshotStorage) throws {
         let path = source.name
         let size = source.size
         fileSize = size
@@ -197,7 +197,7 @@ public struct SnapshotLayout: Sendable, Equatable {
         return chunks
     }
 
-    static func read(_ source: SnapshotSource, at offset: UInt64, count: Int) throws -> [UInt8] {
+    static func read(_ source: SnapshotStorage, at offset: UInt64, count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         try bytes.withUnsafeMutableBytes { try source.read(at: offset, into: $0) }
         return bytes

@@ -11,7 +11,7 @@ public final class SnapshotReader {
     /// Header fields and chunk table.
     public let layout: SnapshotLayout
     /// Where the bytes come from.
-    public let source: SnapshotSource
+    public let source: SnapshotStorage
     private var stored = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var raw = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var decodedChunk = -1
@@ -25,11 +25,11 @@ public final class SnapshotReader {
     /// Opens the snapshot file at `path`. Throws `io` if it cannot be read, or the first format error of the
     /// header and footer (truncation, bad magic, unsupported major version, checksum, malformed table).
     public convenience init(path: String) throws {
-        try self.init(source: SnapshotFileSource(path: path))
+        try self.init(source: SnapshotFileStorage(path: path))
     }
 
     /// Opens a snapshot held by `source`.
-    public init(source: SnapshotSource) throws {
+    public init(source: SnapshotStorage) throws {
         self.source = source
         layout = try SnapshotLayout(source: source)
         let largest = layout.chunks.reduce(0) { max($0, Int($1.rawLength)) }

@@ -133,7 +133,7 @@ public final class SnapshotStore {
             throw SnapshotError.rangeOutOfBounds(path: path(of: id).string, offset: offset, count: count, fileSize: size)
         }
         let n = Int(min(UInt64(count), size - offset))
-        let source = try SnapshotFileSource(path: path(of: id).string)
+        let source = try SnapshotFileStorage(path: path(of: id).string)
         return try SnapshotLayout.read(source, at: offset, count: n)
     }
 

@@ -11,7 +11,7 @@ import MetaSnapshot
 func fuzzOne(_ input: [UInt8]) {
     var bytes = input
     if bytes.count % 2 == 1 { reseal(&bytes) }
-    guard let reader = try? SnapshotReader(source: SnapshotMemorySource(bytes, name: "fuzz")) else { return }
+    guard let reader = try? SnapshotReader(source: SnapshotMemoryStorage(bytes, name: "fuzz")) else { return }
     _ = try? reader.check()
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 3001, alignment: 16)
     defer { buffer.deallocate() }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaFSM
+import MetaInflux
 
 /// `metactl influx`: the influx subcommands.
 struct InfluxCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import MetaFSM
+import MetaInflux
 
 /// Reads a whole file; the error names the path.
 func influxReadFile(_ path: String) throws -> [UInt8] {

@@ -1,5 +1,6 @@
 import Foundation
 import MetaFSM
+import MetaInflux
 import MetaSnapshot
 
 // `metactl snapshot inspect` on a file that is not a MetaEngine snapshot: a bare InfluxDB 1.x `meta.db`
@@ -20,7 +21,7 @@ enum SnapshotInspectTarget {
 
     /// Reads at most the magic's length from the start of `source`. Throws `SnapshotError.io` on a read error.
     /// Cost: one read of up to 8 bytes.
-    init(_ source: SnapshotFileSource) throws {
+    init(_ source: SnapshotFileStorage) throws {
         let count = Int(min(source.size, UInt64(snapshotMagic.count)))
         var head = [UInt8](repeating: 0, count: count)
         try head.withUnsafeMutableBytes { try source.read(at: 0, into: $0) }
@@ -92,7 +93,7 @@ struct SnapshotUnrecognizedFile: Error, CustomStringConvertible {
 /// - Throws: `SnapshotError.io` when the file cannot be read; `SnapshotUnrecognizedFile` when it is neither
 ///   format. Cost: 8 bytes read for a snapshot; for anything else the whole file is read and decoded once.
 func snapshotInspectMetaDB(path: String) throws -> SnapshotMetaDBSummary? {
-    let source = try SnapshotFileSource(path: path)
+    let source = try SnapshotFileStorage(path: path)
     let target = try SnapshotInspectTarget(source)
     guard case let .notSnapshot(offset, _) = target else { return nil }
     guard source.size <= UInt64(Int.max) else {

@@ -1,4 +1,5 @@
 import MetaFSM
+import MetaInflux
 
 /// What `metactl snapshot inspect` shows for an InfluxDB `meta.db`: the Raft position, the cluster id, every
 /// database with its retention policies (durations, replication, shard-group and shard counts, the default

@@ -11,7 +11,7 @@ final class SnapshotDamageTests: XCTestCase {
         defer { dir.cleanup() }
         let body = recordBytes(400) + randomBytes(200, seed: 5)
         let file = try makeSnapshot(body, in: dir, chunkBytes: 128)
-        let layout = try SnapshotLayout(source: SnapshotMemorySource(file))
+        let layout = try SnapshotLayout(source: SnapshotMemoryStorage(file))
         XCTAssertEqual(layout.chunks.map(\.flags), [0, 0, 0, 1, 1])
         return (file, body)
     }
@@ -19,7 +19,7 @@ final class SnapshotDamageTests: XCTestCase {
     /// Opens, reads everything and verifies; returns the first error (nil if the bytes read as valid).
     private func firstError(_ bytes: [UInt8]) -> Error? {
         do {
-            let reader = try SnapshotReader(source: SnapshotMemorySource(bytes, name: "f"))
+            let reader = try SnapshotReader(source: SnapshotMemoryStorage(bytes, name: "f"))
             _ = try reader.readAll()
             try reader.verify()
             for k in reader.layout.chunks.indices { _ = try reader.readChunk(k) }
@@ -32,7 +32,7 @@ final class SnapshotDamageTests: XCTestCase {
     func testIntactSmallSnapshotReads() throws {
         let (file, body) = try smallSnapshot()
         XCTAssertNil(firstError(file))
-        XCTAssertEqual(try SnapshotReader(source: SnapshotMemorySource(file)).readAll(), body)
+        XCTAssertEqual(try SnapshotReader(source: SnapshotMemoryStorage(file)).readAll(), body)
     }
 
     func testEveryTruncationIsRejectedWithAnOffsetInsideTheFile() throws {
@@ -78,11 +78,11 @@ final class SnapshotDamageTests: XCTestCase {
 
     func testDamagedChunkNamesItsOffsetAndOnlyThatChunkFailsTheCheck() throws {
         let (file, _) = try smallSnapshot()
-        let layout = try SnapshotLayout(source: SnapshotMemorySource(file))
+        let layout = try SnapshotLayout(source: SnapshotMemoryStorage(file))
         let chunk = layout.chunks[2]
         var bad = file
         bad[Int(chunk.offset) + 3] ^= 0x40
-        let reader = try SnapshotReader(source: SnapshotMemorySource(bad, name: "f"))
+        let reader = try SnapshotReader(source: SnapshotMemoryStorage(bad, name: "f"))
         XCTAssertNoThrow(try reader.readChunk(1))
         let error = expectSnapshotError { try reader.readChunk(2) }
         XCTAssertEqual(error?.offset, chunk.offset)
@@ -94,26 +94,26 @@ final class SnapshotDamageTests: XCTestCase {
 
     func testDamagedHeaderAndFooterErrorsAreExact() throws {
         let (file, _) = try smallSnapshot()
-        let layout = try SnapshotLayout(source: SnapshotMemorySource(file))
+        let layout = try SnapshotLayout(source: SnapshotMemoryStorage(file))
         var bad = file
         bad[3] = UInt8(ascii: "x")
         XCTAssertEqual(
-            expectSnapshotError { try SnapshotReader(source: SnapshotMemorySource(bad, name: "f")) },
+            expectSnapshotError { try SnapshotReader(source: SnapshotMemoryStorage(bad, name: "f")) },
             .badMagic(path: "f", offset: 3, what: "header"))
         bad = file
         bad[30] ^= 1  // inside last index
         if case .checksumMismatch(_, 0, layout.headerLength, "header", _, _)? =
-            expectSnapshotError({ try SnapshotReader(source: SnapshotMemorySource(bad, name: "f")) }) {} else {
+            expectSnapshotError({ try SnapshotReader(source: SnapshotMemoryStorage(bad, name: "f")) }) {} else {
             XCTFail("expected a header checksum mismatch over 0..<\(layout.headerLength)")
         }
         bad = file
         bad[Int(layout.tableOffset) + 40] ^= 1  // chunk 1's offset field, covered by the footer checksum
         if case .checksumMismatch(_, layout.tableOffset, _, "footer", _, _)? =
-            expectSnapshotError({ try SnapshotReader(source: SnapshotMemorySource(bad, name: "f")) }) {} else {
+            expectSnapshotError({ try SnapshotReader(source: SnapshotMemoryStorage(bad, name: "f")) }) {} else {
             XCTFail("expected a footer checksum mismatch at \(layout.tableOffset)")
         }
         XCTAssertEqual(
-            expectSnapshotError { try SnapshotReader(source: SnapshotMemorySource(Array(file.dropLast()), name: "f")) },
+            expectSnapshotError { try SnapshotReader(source: SnapshotMemoryStorage(Array(file.dropLast()), name: "f")) },
             .badMagic(path: "f", offset: UInt64(file.count - 9), what: "footer end"))
     }
 }

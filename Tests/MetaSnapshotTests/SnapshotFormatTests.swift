@@ -47,7 +47,7 @@ final class SnapshotFormatTests: XCTestCase {
         XCTAssertEqual(file.count, 81 + 48)
         XCTAssertEqual(Array(file[81..<105]), [UInt8](repeating: 0, count: 16) + [81, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(Array(file[(file.count - 8)...]), Array("MSNAPEND".utf8))
-        let reader = try SnapshotReader(source: SnapshotMemorySource(file))
+        let reader = try SnapshotReader(source: SnapshotMemoryStorage(file))
         XCTAssertEqual(try reader.readAll(), [])
         XCTAssertNoThrow(try reader.verify())
     }
@@ -94,7 +94,7 @@ final class SnapshotFormatTests: XCTestCase {
         defer { dir.cleanup() }
         var file = try makeSnapshot(recordBytes(500), in: dir, chunkBytes: 128)
         file[8] = 2
-        let error = expectSnapshotError { try SnapshotReader(source: SnapshotMemorySource(file, name: "f")) }
+        let error = expectSnapshotError { try SnapshotReader(source: SnapshotMemoryStorage(file, name: "f")) }
         XCTAssertEqual(error, .unsupportedVersion(path: "f", offset: 8, major: 2, minor: 1, supportedMajor: 1))
         XCTAssertEqual(
             error?.description,
@@ -109,7 +109,7 @@ final class SnapshotFormatTests: XCTestCase {
         let body = recordBytes(5000)
         let file = try makeSnapshot(body, in: dir, meta: meta, chunkBytes: 1024, minor: 0)
         XCTAssertEqual(Array(file[8..<12]), [1, 0, 0, 0])
-        let reader = try SnapshotReader(source: SnapshotMemorySource(file))
+        let reader = try SnapshotReader(source: SnapshotMemoryStorage(file))
         XCTAssertEqual(reader.layout.minor, 0)
         XCTAssertEqual(reader.meta, meta)
         XCTAssertTrue(try reader.readAll() == body, "body differs")
@@ -121,12 +121,12 @@ final class SnapshotFormatTests: XCTestCase {
         defer { dir.cleanup() }
         let body = recordBytes(3000)
         let file = try makeSnapshot(body, in: dir, chunkBytes: 512)
-        let hlen = Int(try SnapshotLayout(source: SnapshotMemorySource(file)).headerLength)
+        let hlen = Int(try SnapshotLayout(source: SnapshotMemoryStorage(file)).headerLength)
         var header = Array(file[..<(hlen - 8)]) + [9, 9, 9, 9] + [UInt8](repeating: 0, count: 8)
         header[10] = 7  // minor 7
         header[12] = UInt8(hlen + 4)
         let newer = try reframe(file, header: resealHeader(header))
-        let reader = try SnapshotReader(source: SnapshotMemorySource(newer))
+        let reader = try SnapshotReader(source: SnapshotMemoryStorage(newer))
         XCTAssertEqual(reader.layout.minor, 7)
         XCTAssertEqual(reader.meta, sampleMeta)
         XCTAssertTrue(try reader.readAll() == body, "body differs")
@@ -135,7 +135,7 @@ final class SnapshotFormatTests: XCTestCase {
         header[10] = 1
         let bad = try reframe(file, header: resealHeader(header))
         XCTAssertEqual(
-            expectSnapshotError { try SnapshotReader(source: SnapshotMemorySource(bad, name: "f")) },
+            expectSnapshotError { try SnapshotReader(source: SnapshotMemoryStorage(bad, name: "f")) },
             .malformed(path: "f", offset: UInt64(hlen - 8), what: "unexpected bytes at the end of the header"))
     }
 

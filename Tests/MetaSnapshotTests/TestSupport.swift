@@ -77,7 +77,7 @@ func makeSnapshot(
 
 /// Rebuilds a snapshot file around a new header, keeping its chunks (offsets, footer and digest recomputed).
 func reframe(_ file: [UInt8], header: [UInt8]) throws -> [UInt8] {
-    let layout = try SnapshotLayout(source: SnapshotMemorySource(file))
+    let layout = try SnapshotLayout(source: SnapshotMemoryStorage(file))
     var out = header
     var table = ByteWriter()
     for chunk in layout.chunks {

@@ -1,6 +1,8 @@
 // Encoding meta.Command the way InfluxDB's Go code does: the extension field (100 + type) first, then
 // field 1; payload fields in number order; optional fields only when present.
 
+import MetaFSM
+
 extension InfluxCommand {
     /// The protobuf bytes of this command.
     public func encoded() -> [UInt8] {

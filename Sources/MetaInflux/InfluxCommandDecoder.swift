@@ -2,6 +2,8 @@
 // extension first); every occurrence of the matching extension field merges into one payload, other
 // extension fields are ignored, and proto2 required fields are enforced as InfluxDB's decoder does.
 
+import MetaFSM
+
 extension InfluxCommand {
     /// Decodes one encoded `meta.Command`.
     ///

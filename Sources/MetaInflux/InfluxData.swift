@@ -1,6 +1,8 @@
 // The InfluxDB meta state (`Data` of meta.proto, what meta.db holds), as value types.
 // Field meanings and orders: shared/spec/influxdb-meta.md sections 1.2 and 2.
 
+import MetaFSM
+
 /// The whole InfluxDB meta state: what InfluxDB keeps in `meta.db`.
 ///
 /// Value semantics: copying is O(1) until one copy is mutated (copy-on-write arrays), so hosts can take

@@ -1,8 +1,10 @@
 import Foundation
+import GeneratedProto
 import SwiftProtobuf
 import XCTest
 
-@testable import MetaFSM
+@testable import MetaInflux
+import MetaFSM
 
 /// The hand-written codec against swift-protobuf's code generated from the same meta.proto, and goSort
 /// against Go's own sort.Sort.

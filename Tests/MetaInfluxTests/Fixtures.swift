@@ -1,5 +1,6 @@
 import Foundation
 import MetaFSM
+import MetaInflux
 
 /// The conformance fixtures committed under Fixtures/ (found relative to this file, so no machine path).
 enum Fixtures {

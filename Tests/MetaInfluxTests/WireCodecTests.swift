@@ -1,6 +1,7 @@
 import XCTest
 
-@testable import MetaFSM
+@testable import MetaInflux
+import MetaFSM
 
 /// Exact bytes and exact errors of the hand-written protobuf codec.
 final class WireCodecTests: XCTestCase {

@@ -1,6 +1,8 @@
 import XCTest
 
-@testable import MetaFSM
+@testable import MetaInflux
+import MetaFSM
+import MetaSnapshot
 
 /// The StateMachine seam: Term/Index per entry, clocks, snapshots.
 final class StateMachineTests: XCTestCase {
@@ -18,6 +20,19 @@ final class StateMachineTests: XCTestCase {
         guard case .undecodable = r else { return XCTFail("expected undecodable, got \(String(describing: r))") }
         XCTAssertEqual(m.appliedIndex, 6)
         XCTAssertEqual(m.store.data.databases.count, 0)
+    }
+
+    func testSkipStampsTermAndIndexAndChangesNothingElse() throws {
+        var m = InfluxStateMachine()
+        XCTAssertNil(apply(&m, .createDatabase(name: "db", retentionPolicy: nil), index: 1, term: 1))
+        let before = m.store.data.metaDBBytes()
+        m.skip(index: 2, term: 7)
+        XCTAssertEqual(m.appliedIndex, 2)
+        XCTAssertEqual(m.appliedTerm, 7)
+        var after = try InfluxData(metaDB: m.store.data.metaDBBytes())
+        after.term = 1
+        after.index = 1
+        XCTAssertEqual(after.metaDBBytes(), before)
     }
 
     func testConformanceClockIsBasePlusIndexSeconds() {
@@ -95,6 +110,11 @@ struct RegisterMachine: StateMachine, Equatable {
         guard payload.count == 2 else { return false }
         values[payload[0]] = payload[1]
         return true
+    }
+
+    mutating func skip(index: UInt64, term: UInt64) {
+        appliedIndex = index
+        appliedTerm = term
     }
 
     func writeSnapshot(to sink: inout some SnapshotSink) throws {

@@ -1,6 +1,8 @@
 // meta.Command: field 1 = type, payload in extension field 100 + type (spec 1.1). Fields of each payload
 // in the spec's order; optional fields that matter by presence are Swift optionals.
 
+import MetaFSM
+
 /// One InfluxDB meta command, decoded. Case order and numbers follow `meta.Command.Type`.
 public enum InfluxCommand: Equatable, Sendable {
     case createNode(host: String, rand: UInt64)  // 1

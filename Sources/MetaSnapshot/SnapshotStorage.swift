@@ -1,7 +1,7 @@
 import SystemPackage
 
 /// Random-access bytes a `SnapshotReader` reads from: a file, or memory (tests, fuzzing, bytes in transit).
-public protocol SnapshotSource: AnyObject {
+public protocol SnapshotStorage: AnyObject {
     /// Total number of bytes.
     var size: UInt64 { get }
     /// A name for errors (the file path, or a label).
@@ -11,7 +11,7 @@ public protocol SnapshotSource: AnyObject {
 }
 
 /// A snapshot file opened read-only; `read` is one `pread` loop. Closes the file on deinit.
-public final class SnapshotFileSource: SnapshotSource {
+public final class SnapshotFileStorage: SnapshotStorage {
     public let size: UInt64
     public let name: String
     private let fd: FileDescriptor
@@ -56,7 +56,7 @@ public final class SnapshotFileSource: SnapshotSource {
 }
 
 /// Snapshot bytes held in memory.
-public final class SnapshotMemorySource: SnapshotSource {
+public final class SnapshotMemoryStorage: SnapshotStorage {
     /// The snapshot bytes.
     public let bytes: [UInt8]
     public let name: String

@@ -4,6 +4,8 @@
 // Node state (fields 4, 10, 11) is written only when present, so states without nodes are byte-identical
 // to what 1.6.7 writes.
 
+import MetaFSM
+
 extension InfluxData {
     /// The meta.db bytes of this state.
     ///

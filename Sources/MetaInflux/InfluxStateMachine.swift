@@ -1,6 +1,9 @@
 // The InfluxDB meta store as a StateMachine: entry payloads are encoded meta.Command messages; the
 // snapshot is exactly a meta.db file (the `Data` encoding), so any snapshot is also a valid meta.db.
 
+import MetaFSM
+import MetaSnapshot
+
 /// Where the "now" of an entry comes from. It is always derived from the entry, never the local clock.
 public enum InfluxClock: Sendable, Equatable {
     /// now = (base + entry index) seconds since the Unix epoch: the conformance fixtures' convention
@@ -75,6 +78,12 @@ public struct InfluxStateMachine: StateMachine, Sendable {
         let r = store.apply(command, now: now)
         store.stamp(term: term, index: index)
         return r
+    }
+
+    /// Stamps Term/Index for an entry that carries no command (a consensus no-op or membership change),
+    /// as InfluxDB's FSM does for every log entry it is handed. O(1).
+    public mutating func skip(index: UInt64, term: UInt64) {
+        store.stamp(term: term, index: index)
     }
 
     /// The payload of a `.leaderStamped` entry: `nowNanos` (8 bytes LE) + the encoded command.

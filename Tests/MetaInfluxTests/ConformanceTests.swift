@@ -1,5 +1,6 @@
 import Foundation
 import MetaFSM
+import MetaInflux
 import XCTest
 
 /// Every fixture case, through MetaFSM's own decoder and apply loop, against InfluxDB 1.6.7's results.

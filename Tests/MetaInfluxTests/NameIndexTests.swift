@@ -1,6 +1,7 @@
 import XCTest
 
-@testable import MetaFSM
+@testable import MetaInflux
+import MetaFSM
 
 /// The name indexes against a linear first-match scan (InfluxDB's look-up), under random churn.
 final class NameIndexTests: XCTestCase {

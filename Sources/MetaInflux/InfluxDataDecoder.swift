@@ -2,6 +2,8 @@
 // required fields enforced, OwnerIDs turned into owners, duplicate privileges collapsed (last wins),
 // unknown fields kept. Every repeated/nested field of the same number merges, as proto2 parsers do.
 
+import MetaFSM
+
 extension InfluxData {
     /// Decodes a meta.db file (or any `Data` message).
     ///

@@ -1,6 +1,7 @@
 import XCTest
 
-@testable import MetaFSM
+@testable import MetaInflux
+import MetaFSM
 
 /// InfluxDB 1.6.7 rules of spec section 4 that deserve a test of their own.
 final class ApplyRuleTests: XCTestCase {
