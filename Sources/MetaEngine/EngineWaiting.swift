@@ -40,13 +40,17 @@ extension MetaEngine {
     /// when the task is cancelled. Cost: O(waiters) per applied batch.
     public func applied(_ index: UInt64) async throws -> M.ApplyResult? {
         let box = WaiterIDBox()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<M.ApplyResult?, Error>) in
-                let id = addWaiter(index, wantsResult: true) { c.resume(with: $0.mapError { $0 as Error }) }
-                if let id, box.set(id) { cancelWaiter(id, with: .cancelled) }
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (c: CheckedContinuation<M.ApplyResult?, Error>) in
+                    let id = addWaiter(index, wantsResult: true) { c.resume(with: $0.mapError { $0 as Error }) }
+                    if let id, box.set(id) { cancelWaiter(id, with: .cancelled) }
+                }
+            } onCancel: {
+                if let id = box.cancel() { cancelWaiter(id, with: .cancelled) }
             }
-        } onCancel: {
-            if let id = box.cancel() { cancelWaiter(id, with: .cancelled) }
+        } catch EngineError.cancelled {
+            throw CancellationError()
         }
     }
 
