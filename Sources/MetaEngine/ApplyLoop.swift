@@ -13,7 +13,7 @@ extension MetaEngine {
             let go: Bool = mu.withLock {
                 while !closing && failure == nil
                     && min(curCommit, curDurable) <= curApplied
-                    && !(snapshotRequested && !snapshotInProgress) {
+                    && !((snapshotRequested || snapshotDueLocked) && !snapshotInProgress) {
                     applyWake.wait(mu)
                 }
                 return !closing && failure == nil

@@ -43,6 +43,12 @@ extension MetaEngine {
         if let refused { done(.failure(refused)) }
     }
 
+    /// Whether enough was applied since the last snapshot for an automatic one. Needs `mu`.
+    var snapshotDueLocked: Bool {
+        (options.snapshotEveryEntries > 0 && entriesSinceSnapshot >= options.snapshotEveryEntries)
+            || (options.snapshotEveryBytes > 0 && bytesSinceSnapshot >= options.snapshotEveryBytes)
+    }
+
     /// Starts a snapshot if one is due or asked for and none is running. Runs on the apply loop (holding
     /// `applyGate`), between batches.
     func maybeStartSnapshot() {
@@ -51,9 +57,7 @@ extension MetaEngine {
         var existing: SnapshotID?
         let start: (index: UInt64, term: UInt64)? = mu.withLock {
             guard !snapshotInProgress, !closing, failure == nil else { return nil }
-            let due = (options.snapshotEveryEntries > 0 && entriesSinceSnapshot >= options.snapshotEveryEntries)
-                || (options.snapshotEveryBytes > 0 && bytesSinceSnapshot >= options.snapshotEveryBytes)
-            guard due || snapshotRequested else { return nil }
+            guard snapshotDueLocked || snapshotRequested else { return nil }
             snapshotRequested = false
             if curApplied == 0 || latestSnapshot?.index == curApplied {
                 // Nothing new: answer manual requests with what exists.
