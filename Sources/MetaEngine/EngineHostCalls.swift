@@ -5,11 +5,10 @@ import MetaFSM
 import MetaLog
 
 extension MetaEngine {
-    /// The host's last saved (or set) term, vote, commit and named values; the engine's own values
-    /// (keys starting with "engine.") are left out.
+    /// The host's last saved term, vote and named values, with the current commit index.
     public var hostState: HostState {
         mu.withLock {
-            var h = host.hostView
+            var h = host
             h.commit = curCommit
             return h
         }
@@ -19,25 +18,25 @@ extension MetaEngine {
     /// mix); the commit index becomes the higher of `state.commit` and the current one. Named values
     /// replace the host's previous ones; keys starting with "engine." are refused. Throws
     /// `.invalidArgument`, `.closed`, `.failed`, `.log` (`.noSpace` keeps the old record).
-    /// Cost: one small file write, two fsyncs and a rename.
+    /// Cost: one small write and one fdatasync (a hard-state record in the log's active segment).
     public func saveHostState(_ state: HostState) throws {
         guard !state.values.keys.contains(where: { $0.hasPrefix("engine.") }) else {
             throw EngineError.invalidArgument("host value keys must not start with \"engine.\"")
         }
         try saveHardState { h in
-            let engineValues = h.values.filter { $0.key.hasPrefix("engine.") }
             h.term = state.term
             h.vote = state.vote
-            h.values = state.values.merging(engineValues) { a, _ in a }
+            h.values = state.values
             h.commit = max(h.commit, state.commit)
         }
         advanceCommit(to: state.commit)
     }
 
     /// Advances the commit index to `index` (lower values are ignored): committed entries the log holds are
-    /// applied by the apply loop. Not durable by itself: the commit index is saved with the next
-    /// `saveHostState`, `commit(to:durable: true)`, snapshot or `close`; after a crash the engine replays
-    /// through the last saved commit index and the host re-learns the rest from its consensus.
+    /// applied by the apply loop. Not durable by itself: the commit index is saved in the same fdatasync as
+    /// the next appended group (a hard-state record after the entries), or by `saveHostState`,
+    /// `commit(to:durable: true)` or `close`; after a crash the engine replays through the last saved
+    /// commit index and the host re-learns the rest from its consensus.
     public func commit(to index: UInt64) {
         advanceCommit(to: index)
     }

@@ -35,21 +35,12 @@ extension MetaEngine {
     /// The last applied index.
     public var appliedIndex: UInt64 { mu.withLock { curApplied } }
 
-    /// The term of entry `index`: from the log for `firstIndex...lastIndex`, and for `firstIndex - 1` (the
-    /// compaction boundary or the installed snapshot's index) from the engine's record of it; 0 for index
-    /// 0. Throws `.compacted` below that, `.unavailable` past `lastIndex`. Cost: O(1).
+    /// The term of entry `index` for `firstIndex - 1 ... lastIndex`: `firstIndex - 1` is the compaction
+    /// boundary or the installed snapshot's index, whose term the log keeps (etcd's `Term(i)`); 0 for index
+    /// 0 of a new log. Throws `.compacted` below that, `.unavailable` past `lastIndex`. Cost: O(1) from an
+    /// in-memory table, no disk access.
     public func term(at index: UInt64) throws -> UInt64 {
-        let first = log.firstIndex
-        if index >= first {
-            do { return try log.term(at: index) } catch { throw EngineError.wrap(error) }
-        }
-        if index == 0 { return 0 }
-        if index == first - 1 {
-            let (boundary, snap) = mu.withLock { (host.boundary, latestSnapshot) }
-            if let b = boundary, b.index == index { return b.term }
-            if let s = snap, s.index == index { return s.term }
-        }
-        throw EngineError.compacted(index: index, firstIndex: first)
+        do { return try log.term(at: index) } catch { throw EngineError.wrap(error) }
     }
 
     /// Entries `from..<to`, stopping before `maxBytes` of payload but always at least one (etcd's

@@ -58,7 +58,7 @@ struct Recovery<M: StateMachine> {
     static func snapshotDirectory(_ directory: String) -> String { directory + "/snapshots" }
 
     static func logOptions(_ options: EngineOptions) -> LogOptions {
-        LogOptions(segmentBytes: options.segmentBytes, durability: .manual)
+        LogOptions(segmentBytes: options.segmentBytes, durability: .manual, protectCommitted: true)
     }
 
     static func run(directory: String, machine empty: M, options: EngineOptions) throws -> Recovery {
@@ -191,17 +191,12 @@ struct Recovery<M: StateMachine> {
         return true
     }
 
-    /// Empties the log so it continues at `id.index + 1`, recording `id` as the boundary (durable).
+    /// Empties the log so it continues at `id.index + 1` with `id.term` as the boundary term, then saves the
+    /// commit index raised to `id.index` (both durable; a crash between them is finished by the next open).
     static func resetLog(_ log: Log, to id: SnapshotID, host: inout HostState) throws {
-        if log.lastIndex >= log.firstIndex {
-            let keepThrough = min(log.lastIndex, id.index)
-            // Drop everything after the snapshot (it may conflict), then everything through it.
-            if log.lastIndex > keepThrough { try log.truncate(after: max(keepThrough, log.firstIndex - 1)) }
-        }
-        host.setBoundary(index: id.index, term: id.term)
+        try log.reset(after: id.index, term: id.term)
         host.commit = max(host.commit, id.index)
         try log.saveHardState(host.hardState)
-        try log.removePrefix(through: id.index)
     }
 }
 

@@ -144,14 +144,12 @@ extension MetaEngine {
         for c in callbacks { c(result) }
     }
 
-    /// Drops log entries through `snapshotIndex - trailingEntries`, recording the boundary's term in the
-    /// hard state first (so `term(at: firstIndex - 1)` survives a crash between the two steps).
+    /// Drops log entries through `snapshotIndex - trailingEntries` (the log keeps the boundary's term
+    /// durably, so `term(at: firstIndex - 1)` still answers).
     func compact(through snapshotIndex: UInt64) throws {
         guard snapshotIndex > options.trailingEntries else { return }
         let through = snapshotIndex - options.trailingEntries
         guard through >= log.firstIndex, through <= log.lastIndex else { return }
-        let term = try log.term(at: through)
-        try saveHardState { $0.setBoundary(index: through, term: term) }
         try log.removePrefix(through: through)
     }
 }

@@ -41,7 +41,7 @@ extension MetaEngine {
     /// Appends `batch` with its first entry at `index` (what a follower received): entries already in the
     /// log with the same term are kept, the first entry whose term differs and everything after it are
     /// replaced, entries past the log's end are appended; durable before it returns (one fdatasync shared
-    /// with concurrent appends, plus the truncation's own syncs when there was a conflict). Entries below the
+    /// with concurrent appends; a conflict reaching into sealed segments costs their deletion's syncs). Entries below the
     /// log's first index are skipped (a snapshot covers them). Throws `.nonContiguous` when `index` is past
     /// `lastIndex + 1`, `.wouldTruncateCommitted` when a conflict lies at or below the commit index,
     /// `.closed`, `.failed`, `.log`.
@@ -114,7 +114,16 @@ extension MetaEngine {
             if wrote {
                 let t0 = monotonicNanos()
                 do {
-                    try log.sync()
+                    // A commit index not yet saved rides in the same fdatasync as the entries (a hard-state
+                    // record after them); otherwise a plain sync.
+                    let target: UInt64 = mu.withLock {
+                        options.commitOnDurable ? Swift.max(curCommit, log.lastIndex) : curCommit
+                    }
+                    if target > mu.withLock({ host.commit }) {
+                        try saveHardState { $0.commit = Swift.max($0.commit, target) }
+                    } else {
+                        try log.sync()
+                    }
                     metrics.fsyncs.increment()
                     metrics.fsyncLatency.recordNanoseconds(Int64(monotonicNanos() - t0))
                     metrics.appendedEntries.increment(by: entries)
@@ -151,21 +160,20 @@ extension MetaEngine {
             let at = index + skip
             if try log.term(at: at) != op.batch.header(at: Int(skip)).term {
                 guard at > commit else { throw EngineError.wouldTruncateCommitted(index: at, commit: commit) }
-                try log.truncate(after: at - 1)
-                break
+                break  // the log's append replaces `at` and everything after it
             }
             skip += 1
         }
         if skip == count { return index...(index + count - 1) }
         if skip == 0 {
-            _ = try log.append(op.batch, at: index)
+            _ = try log.append(op.batch, at: index, hardState: nil)
         } else {
             var rest = EntryBatch(reservingBytes: op.batch.encodedBytes)
             for k in Int(skip)..<op.batch.count {
                 let h = op.batch.header(at: k)
                 op.batch.withPayload(at: k) { rest.append(term: h.term, kind: h.kind, payload: $0) }
             }
-            _ = try log.append(rest, at: index + skip)
+            _ = try log.append(rest, at: index + skip, hardState: nil)
         }
         return index...(index + count - 1)
     }

@@ -7,7 +7,7 @@
 // | 4     | count of values (u32 LE)                                      |
 // | each  | key length (u16 LE), key (UTF-8), value length (u32 LE), value |
 //
-// Keys starting with "engine." are the engine's own (the compaction boundary's term); a host uses any other.
+// Keys starting with "engine." are reserved for the engine; a host uses any other.
 
 import MetaLog
 
@@ -31,36 +31,6 @@ public struct HostState: Sendable, Equatable {
         self.vote = vote
         self.commit = commit
         self.values = values
-    }
-
-    static let boundaryKey = "engine.boundary"
-
-    /// The host's view: without the engine's own keys.
-    var hostView: HostState {
-        var copy = self
-        copy.values = values.filter { !$0.key.hasPrefix("engine.") }
-        return copy
-    }
-
-    /// The compaction boundary recorded by the engine: (index, term) of the entry just before the log's first.
-    var boundary: (index: UInt64, term: UInt64)? {
-        guard let b = values[Self.boundaryKey], b.count == 16 else { return nil }
-        var index: UInt64 = 0
-        var term: UInt64 = 0
-        for i in 0..<8 {
-            index |= UInt64(b[i]) << (8 * UInt64(i))
-            term |= UInt64(b[8 + i]) << (8 * UInt64(i))
-        }
-        return (index, term)
-    }
-
-    mutating func setBoundary(index: UInt64, term: UInt64) {
-        var b = [UInt8](repeating: 0, count: 16)
-        for i in 0..<8 {
-            b[i] = UInt8(truncatingIfNeeded: index >> (8 * UInt64(i)))
-            b[8 + i] = UInt8(truncatingIfNeeded: term >> (8 * UInt64(i)))
-        }
-        values[Self.boundaryKey] = b
     }
 
     /// The MetaLog hard state holding this record.
