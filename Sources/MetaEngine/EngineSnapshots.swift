@@ -144,6 +144,18 @@ extension MetaEngine {
         for c in callbacks { c(result) }
     }
 
+    /// Drops log entries through `index` now (hashicorp/raft's `DeleteRange` of a prefix after its own
+    /// snapshot); the engine also does this by itself after each snapshot. Throws `.invalidArgument` when
+    /// `index` is past the newest published snapshot (the entries would be lost on a restart), `.log`.
+    public func compactLog(through index: UInt64) throws {
+        let newest = mu.withLock { latestSnapshot?.index ?? 0 }
+        guard index <= newest else {
+            throw EngineError.invalidArgument("cannot compact through \(index): the newest snapshot covers only \(newest)")
+        }
+        guard index >= log.firstIndex else { return }
+        do { try log.removePrefix(through: Swift.min(index, log.lastIndex)) } catch { throw EngineError.wrap(error) }
+    }
+
     /// Drops log entries through `snapshotIndex - trailingEntries` (the log keeps the boundary's term
     /// durably, so `term(at: firstIndex - 1)` still answers).
     func compact(through snapshotIndex: UInt64) throws {

@@ -10,6 +10,8 @@ struct WriteOp {
     /// nil: at the log's next index (a leader's proposal); else where the batch's first entry goes.
     var at: UInt64?
     var batch: EntryBatch
+    /// Set for a truncation (drop every entry after it) instead of an append; `batch` is then empty.
+    var truncateAfter: UInt64? = nil
     var done: (Result<ClosedRange<UInt64>, EngineError>) -> Void
 }
 
@@ -64,8 +66,18 @@ extension MetaEngine {
         enqueue(WriteOp(at: index, batch: batch, done: completion))
     }
 
+    /// Drops every entry after `index` (hashicorp/raft's `DeleteRange` of a conflicting suffix), in order
+    /// with queued appends; durable before it returns. `index >= lastIndex` does nothing. Throws
+    /// `.wouldTruncateCommitted` when an entry at or below the commit index would go, `.compacted` when
+    /// `index < firstIndex - 1`, `.closed`, `.failed`, `.log`. Cost: the log's truncation (a few syncs).
+    public func truncateSync(after index: UInt64) throws {
+        let box = BlockingBox<Result<ClosedRange<UInt64>, EngineError>>()
+        enqueue(WriteOp(at: nil, batch: EntryBatch(), truncateAfter: index) { box.put($0) })
+        _ = try box.take().get()
+    }
+
     private func enqueue(_ op: WriteOp) {
-        if op.batch.isEmpty {
+        if op.batch.isEmpty && op.truncateAfter == nil {
             op.done(.failure(.invalidArgument("empty batch")))
             return
         }
@@ -99,6 +111,12 @@ extension MetaEngine {
             for op in ops {
                 do {
                     if let f = mu.withLock({ failure }) { throw f }
+                    if let t = op.truncateAfter {
+                        guard t >= commit else { throw EngineError.wouldTruncateCommitted(index: t + 1, commit: commit) }
+                        try log.truncate(after: t)
+                        outcomes.append(.success(t...t))
+                        continue
+                    }
                     let range = try write(op, commit: commit)
                     outcomes.append(.success(range))
                     wrote = true

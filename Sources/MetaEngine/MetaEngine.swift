@@ -7,9 +7,11 @@
 // one short-lived thread per snapshot being written.
 
 import Logging
-import MetaFSM
-import MetaLog
-import MetaSnapshot
+// The engine's API speaks in these modules' types (EntryBatch, SnapshotID, StateMachine): a host that
+// imports MetaEngine gets them too.
+@_exported import MetaFSM
+@_exported import MetaLog
+@_exported import MetaSnapshot
 
 /// A replicated state machine's storage: log, snapshots and state machine `M` tied together.
 ///
