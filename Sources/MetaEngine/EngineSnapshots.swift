@@ -31,7 +31,7 @@ extension MetaEngine {
         return try box.take().get()
     }
 
-    private func requestSnapshot(_ done: @escaping (Result<SnapshotID, EngineError>) -> Void) {
+    private func requestSnapshot(_ done: @escaping SnapshotCallback) {
         let refused: EngineError? = mu.withLock {
             if closing { return .closed }
             if let failure { return failure }
@@ -53,7 +53,7 @@ extension MetaEngine {
     /// `applyGate`), between batches.
     func maybeStartSnapshot() {
         let t0 = monotonicNanos()
-        var answered: [(Result<SnapshotID, EngineError>) -> Void] = []
+        var answered: [SnapshotCallback] = []
         var existing: SnapshotID?
         let start: (index: UInt64, term: UInt64)? = mu.withLock {
             guard !snapshotInProgress, !closing, failure == nil else { return nil }
@@ -69,14 +69,20 @@ extension MetaEngine {
                 return nil
             }
             snapshotInProgress = true
+            // Callers waiting now get this snapshot; later requests get the next one.
+            answered = snapshotCallbacks
+            snapshotCallbacks = []
             entriesSinceSnapshot = 0
             bytesSinceSnapshot = 0
             return (curApplied, curAppliedTerm)
         }
-        for c in answered {
-            if let existing { c(.success(existing)) } else { c(.failure(.invalidArgument("nothing applied yet to snapshot"))) }
+        guard let start else {
+            for c in answered {
+                if let existing { c(.success(existing)) } else { c(.failure(.invalidArgument("nothing applied yet to snapshot"))) }
+            }
+            return
         }
-        guard let start else { return }
+        let waiting = answered
         // The previous snapshot thread has finished its work (no snapshot is in progress): reap it.
         let previous: [EngineThread] = mu.withLock {
             defer { snapshotThreads.removeAll() }
@@ -92,13 +98,14 @@ extension MetaEngine {
             stateMachineKind: M.kind, stateMachineVersion: M.snapshotVersion, lastIndex: start.index,
             lastTerm: start.term, membership: frozenMembership, createdAtNanos: Int64(realtimeNanos()))
         let thread = EngineThread { [unowned self] in
-            self.writeSnapshot(frozen, meta: meta, pauseNanos: pause, startedAt: t0)
+            self.writeSnapshot(frozen, meta: meta, pauseNanos: pause, startedAt: t0, waiting: waiting)
         }
         mu.withLock { snapshotThreads.append(thread) }
     }
 
     /// The snapshot thread: write, publish, retain, compact, then answer callers.
-    private func writeSnapshot(_ frozen: M, meta: SnapshotMeta, pauseNanos: UInt64, startedAt: UInt64) {
+    private func writeSnapshot(_ frozen: M, meta: SnapshotMeta, pauseNanos: UInt64, startedAt: UInt64,
+                               waiting: [SnapshotCallback]) {
         var result: Result<SnapshotID, EngineError>
         do {
             let id = try storeLock.withLock { () throws -> SnapshotID in
@@ -128,20 +135,16 @@ extension MetaEngine {
             result = .failure(EngineError.wrap(error))
             logger.error("snapshot failed", metadata: ["index": "\(meta.lastIndex)", "error": "\(error)"])
         }
-        let callbacks: [(Result<SnapshotID, EngineError>) -> Void] = mu.withLock {
+        mu.withLock {
             snapshotInProgress = false
             if case let .success(id) = result {
                 if latestSnapshot.map({ $0 < id }) ?? true { latestSnapshot = id }
                 lastSnapshotPauseNanos = pauseNanos
                 lastSnapshotNanos = monotonicNanos() - startedAt
             }
-            let c = snapshotCallbacks
-            snapshotCallbacks = []
-            if !c.isEmpty { snapshotRequested = false }
             applyWake.signal()
-            return c
         }
-        for c in callbacks { c(result) }
+        for c in waiting { c(result) }
     }
 
     /// Drops log entries through `index` now (hashicorp/raft's `DeleteRange` of a prefix after its own
@@ -165,3 +168,6 @@ extension MetaEngine {
         try log.removePrefix(through: through)
     }
 }
+
+/// Answers a snapshot request (from any thread).
+typealias SnapshotCallback = @Sendable (Result<SnapshotID, EngineError>) -> Void

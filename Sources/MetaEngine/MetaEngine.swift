@@ -71,7 +71,7 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
     var latestSnapshot: SnapshotID?
     var snapshotInProgress = false
     var snapshotRequested = false
-    var snapshotCallbacks: [(Result<SnapshotID, EngineError>) -> Void] = []
+    var snapshotCallbacks: [SnapshotCallback] = []
     var entriesSinceSnapshot: UInt64 = 0
     var bytesSinceSnapshot: UInt64 = 0
     var lastSnapshotPauseNanos: UInt64 = 0
@@ -158,7 +158,7 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
         for t in threads { t.join() }
         let snapshotWriters: [EngineThread] = mu.withLock { snapshotThreads }
         for t in snapshotWriters { t.join() }
-        let (ops, ws, snaps) = mu.withLock { () -> ([WriteOp], [Waiter], [(Result<SnapshotID, EngineError>) -> Void]) in
+        let (ops, ws, snaps) = mu.withLock { () -> ([WriteOp], [Waiter], [SnapshotCallback]) in
             closed = true
             defer {
                 pendingWrites = []
