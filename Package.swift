@@ -95,6 +95,6 @@ let package = Package(
         .testTarget(
             name: "MetaEngineTests",
             dependencies: ["MetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux"]),
-        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot"]),
+        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot", "MetaEngine", "MetaInflux"]),
     ]
 )
