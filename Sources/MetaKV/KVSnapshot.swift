@@ -136,10 +136,11 @@ struct SnapshotStreamReader<Source: SnapshotSource> {
     mutating func atEnd() throws -> Bool { !(try fill()) }
 
     mutating func take(_ n: Int) throws -> [UInt8] {
+        let at = offset
         var out: [UInt8] = []
         out.reserveCapacity(min(n, 1 << 20))
         while out.count < n {
-            guard try fill() else { throw fail("stream ends inside a \(n)-byte field", at: offset) }
+            guard try fill() else { throw fail("stream ends inside a \(n)-byte field", at: at) }
             let k = min(n - out.count, end - start)
             out += buffer[start..<(start + k)]
             start += k; offset += k
