@@ -22,11 +22,63 @@ public struct KVVersion: Equatable, Sendable {
     @inlinable public var isTombstone: Bool { version == 0 }
 }
 
+/// The first 16 bytes of a key (zero-padded, big endian) and its length: orders two keys without touching
+/// their heap buffers unless both share these 16 bytes and one is longer. Kept inline in records and in the
+/// per-chunk fence array, so a lookup's binary searches stay in contiguous memory.
+@usableFromInline struct KeyPrefix: Sendable {
+    @usableFromInline var hi: UInt64
+    @usableFromInline var lo: UInt64
+    @usableFromInline var length: Int
+
+    @inlinable init(_ key: UnsafeRawBufferPointer) {
+        length = key.count
+        if key.count >= 16 {
+            hi = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+            lo = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        } else {
+            var buf: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &buf) { b in
+                if let src = key.baseAddress, let dst = b.baseAddress { dst.copyMemory(from: src, byteCount: key.count) }
+            }
+            hi = UInt64(bigEndian: buf.0)
+            lo = UInt64(bigEndian: buf.1)
+        }
+    }
+
+    @inlinable init(_ key: [UInt8]) { self = key.withUnsafeBytes { KeyPrefix($0) } }
+
+    /// <0, 0, >0 as bytewise order; 0 also when undecided (both share 16 bytes and one is longer).
+    @inlinable func order(_ b: KeyPrefix) -> Int {
+        if hi != b.hi { return hi < b.hi ? -1 : 1 }
+        if lo != b.lo { return lo < b.lo ? -1 : 1 }
+        return 0
+    }
+
+    /// Whether `order` == 0 settles equality-or-length order without the full keys.
+    @inlinable func decidedByLength(_ b: KeyPrefix) -> Bool { length <= 16 && b.length <= 16 }
+}
+
+/// Compares a stored key (with its prefix) to a search key (with its prefix).
+@inlinable func compareKey(_ ap: KeyPrefix, _ a: [UInt8], _ bp: KeyPrefix, _ b: UnsafeRawBufferPointer) -> Int {
+    let o = ap.order(bp)
+    if o != 0 { return o }
+    if ap.decidedByLength(bp) { return ap.length - bp.length }
+    return compareBytes(a, b)
+}
+
 /// A key and its versions: `latest` plus `older` ones (ascending revision) kept for reads at past revisions.
 @usableFromInline struct KeyRecord: Sendable {
     @usableFromInline var key: [UInt8]
+    @usableFromInline var prefix: KeyPrefix
     @usableFromInline var latest: KVVersion
     @usableFromInline var older: [KVVersion]
+
+    @inlinable init(key: [UInt8], latest: KVVersion, older: [KVVersion]) {
+        self.key = key
+        self.prefix = KeyPrefix(key)
+        self.latest = latest
+        self.older = older
+    }
 
     /// The version visible at revision `rev` (nil if the key did not exist then).
     @inlinable func visible(at rev: Int64) -> KVVersion? {
@@ -70,6 +122,8 @@ public struct KVVersion: Equatable, Sendable {
 @usableFromInline struct KeyTable: Sendable {
     @usableFromInline static let maxChunk = 128
     @usableFromInline var chunks: [[KeyRecord]] = []
+    /// The prefix of each chunk's last key (parallel to `chunks`).
+    @usableFromInline var fences: [KeyPrefix] = []
     /// Records in the table (live keys and keys with only history left).
     @usableFromInline var count = 0
 
@@ -79,11 +133,18 @@ public struct KVVersion: Equatable, Sendable {
 
     /// The first position whose key is >= `key`, and whether its key equals `key`. O(log n).
     @inlinable func lowerBound(_ key: UnsafeRawBufferPointer) -> (TablePosition, Bool) {
+        let kp = KeyPrefix(key)
         var lo = 0, hi = chunks.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let c = chunks[mid].withUnsafeBufferPointer { compareBytes($0[$0.count - 1].key, key) }
-            if c < 0 { lo = mid + 1 } else { hi = mid }
+        fences.withUnsafeBufferPointer { f in
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                var c = f[mid].order(kp)
+                if c == 0 {
+                    c = f[mid].decidedByLength(kp) ? f[mid].length - kp.length
+                        : chunks[mid].withUnsafeBufferPointer { compareBytes($0[$0.count - 1].key, key) }
+                }
+                if c < 0 { lo = mid + 1 } else { hi = mid }
+            }
         }
         if lo == chunks.count { return (end, false) }
         return chunks[lo].withUnsafeBufferPointer { records in
@@ -91,7 +152,7 @@ public struct KVVersion: Equatable, Sendable {
             var found = false
             while l < h {
                 let m = (l + h) >> 1
-                let c = compareBytes(records[m].key, key)
+                let c = compareKey(records[m].prefix, records[m].key, kp, key)
                 if c < 0 { l = m + 1 } else { h = m; if c == 0 { found = true } }
             }
             return (TablePosition(chunk: lo, index: l), found)
@@ -112,7 +173,10 @@ public struct KVVersion: Equatable, Sendable {
     /// Inserts `record` at `p` (which must keep the order). Splits a chunk that grows past 128 records.
     @inlinable mutating func insert(_ record: KeyRecord, at p: TablePosition) {
         count += 1
-        if chunks.isEmpty { chunks.append([record]); chunks[0].reserveCapacity(Self.maxChunk + 1); return }
+        if chunks.isEmpty {
+            chunks.append([record]); chunks[0].reserveCapacity(Self.maxChunk + 1); fences = [record.prefix]
+            return
+        }
         var c = p.chunk, i = p.index
         if c == chunks.count { c -= 1; i = chunks[c].count }
         chunks[c].insert(record, at: i)
@@ -123,7 +187,9 @@ public struct KVVersion: Equatable, Sendable {
             tail.append(contentsOf: chunks[c][half...])
             chunks[c].removeSubrange(half...)
             chunks.insert(tail, at: c + 1)
+            fences.insert(tail[tail.count - 1].prefix, at: c + 1)
         }
+        fences[c] = chunks[c][chunks[c].count - 1].prefix
     }
 
     /// Removes the record at `p`; returns the position of the record that followed it.
@@ -132,8 +198,10 @@ public struct KVVersion: Equatable, Sendable {
         chunks[p.chunk].remove(at: p.index)
         if chunks[p.chunk].isEmpty {
             chunks.remove(at: p.chunk)
+            fences.remove(at: p.chunk)
             return TablePosition(chunk: p.chunk, index: 0)
         }
+        fences[p.chunk] = chunks[p.chunk][chunks[p.chunk].count - 1].prefix
         if p.index < chunks[p.chunk].count { return p }
         return TablePosition(chunk: p.chunk + 1, index: 0)
     }

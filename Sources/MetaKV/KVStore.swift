@@ -60,11 +60,12 @@ public struct KVStore: Sendable {
             var p = start
             if span == .interval, let e = rangeEnd {
                 e.withUnsafeBytes { eb in
+                    let ep = KeyPrefix(eb)
                     while p.chunk < table.chunks.count {
                         let stop: Bool = table.chunks[p.chunk].withUnsafeBufferPointer { records in
                             var i = p.index
                             while i < records.count {
-                                if compareBytes(records[i].key, eb) >= 0 { return true }
+                                if compareKey(records[i].prefix, records[i].key, ep, eb) >= 0 { return true }
                                 if let v = records[i].visible(at: rev), !body(records[i].key, v) { return true }
                                 i += 1
                             }
