@@ -16,6 +16,13 @@ import MetaSnapshot
 ///   read path a host serves from the applied state); every value, count and boundary key is verified.
 /// - kv-durable: needs MetaEngine (group-committed log + this machine); ``durable`` is the hook.
 enum KVWorkloads {
+    /// CPU time of this thread (seconds): reported beside wall time, because other builds share the cores.
+    static func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     struct Params {
         var entries: Int
         var entryBytes: Int
@@ -63,6 +70,7 @@ enum KVWorkloads {
         }
         let rss0 = LogSizeWorkloads.anonymousBytes()
         let mallocs0 = MallocCounter.count
+        let cpu0 = cpuSeconds()
         let start = BenchClock.nanos()
         var machine = KVStateMachine()
         var rejected = 0
@@ -73,6 +81,7 @@ enum KVWorkloads {
             }
         }
         let seconds = BenchClock.seconds(since: start)
+        let cpu = cpuSeconds() - cpu0
         let mallocs = MallocCounter.count - mallocs0
         let rss = LogSizeWorkloads.anonymousBytes() - rss0
         guard rejected == 0 else { throw BenchFailure(description: "kv-put: \(rejected) puts rejected") }
@@ -108,6 +117,7 @@ enum KVWorkloads {
             workload: "kv-put", entries: n, entryBytes: p.entryBytes, batch: p.batch, seconds: seconds,
             note: "decode InternalRaftRequest + apply per entry into MetaKV (in memory, full history kept); durability is MetaEngine's log: snapshot_s is the untimed snapshot write (fsync) used to reopen and verify",
             extra: [("keys", Double(p.keys)), ("distinct_keys", Double(distinct)), ("backend_commits", 0),
+                    ("cpu_ops_per_s", Double(n) / cpu),
                     ("snapshot_s", snapSeconds), ("rss_mb_per_million_ops", Double(rss) / 1_048_576 / Double(n) * 1_000_000)]
                 + (MallocCounter.patchedSlots > 0 ? [("mallocs_per_op", Double(mallocs) / Double(n))] : []))
     }
@@ -129,6 +139,7 @@ enum KVWorkloads {
         var g = SplitMix64(state: 42)
         var request = RangeRequest(key: [])
         var bad = -1
+        let cpu0 = cpuSeconds()
         let start = BenchClock.nanos()
         var scratch = [UInt8](repeating: 0, count: p.entryBytes)
         for _ in 0..<p.reads {
@@ -139,11 +150,12 @@ enum KVWorkloads {
             if r.kvs[0].value != scratch { bad = Int(k); break }
         }
         let seconds = BenchClock.seconds(since: start)
+        let cpu = cpuSeconds() - cpu0
         if bad >= 0 { throw BenchFailure(description: "kv-get: key \(bad) read back wrong") }
         return BenchResult(
             workload: "kv-get", entries: p.reads, entryBytes: p.entryBytes, batch: 1, seconds: seconds,
             note: "KVStateMachine.range of one key per read (applied state, values shared, not copied); every value verified; store loaded untimed",
-            extra: [("keys", Double(p.keys)), ("rss_mb_per_million_keys", Double(rss) / 1_048_576 / Double(p.keys) * 1_000_000)])
+            extra: [("keys", Double(p.keys)), ("cpu_ops_per_s", Double(p.reads) / cpu), ("rss_mb_per_million_keys", Double(rss) / 1_048_576 / Double(p.keys) * 1_000_000)])
     }
 
     static func range(_ p: Params) throws -> BenchResult {
@@ -155,6 +167,7 @@ enum KVWorkloads {
         var request = RangeRequest(key: [], rangeEnd: [], limit: Int64(span))
         var scratch = [UInt8](repeating: 0, count: p.entryBytes)
         var bad: String?
+        let cpu0 = cpuSeconds()
         let start = BenchClock.nanos()
         for _ in 0..<ranges {
             let a = g.next() % UInt64(p.keys - span)
@@ -168,12 +181,13 @@ enum KVWorkloads {
             if r.kvs[0].value != scratch { bad = "range from key \(a): first value"; break }
         }
         let seconds = BenchClock.seconds(since: start)
+        let cpu = cpuSeconds() - cpu0
         if let bad { throw BenchFailure(description: "kv-range: \(bad)") }
         var result = BenchResult(
             workload: "kv-range", entries: ranges, entryBytes: p.entryBytes, batch: 1, seconds: seconds,
             note: "KVStateMachine.range [a, a+100) limit 100 per read; count, first/last key and first value verified; mib_per_s counts the 100 values; store loaded untimed",
             extra: [("keys", Double(p.keys)), ("keys_per_range", Double(span)),
-                    ("keys_per_s", Double(ranges * span) / seconds)])
+                    ("keys_per_s", Double(ranges * span) / seconds), ("cpu_keys_per_s", Double(ranges * span) / cpu)])
         result.bytesPerOp = span * p.entryBytes
         return result
     }

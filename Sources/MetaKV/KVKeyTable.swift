@@ -152,7 +152,11 @@ public struct KVVersion: Equatable, Sendable {
             var found = false
             while l < h {
                 let m = (l + h) >> 1
-                let c = compareKey(records[m].prefix, records[m].key, kp, key)
+                let rp = records[m].prefix
+                var c = rp.order(kp)
+                if c == 0 {
+                    c = rp.decidedByLength(kp) ? rp.length - kp.length : compareBytes(records[m].key, key)
+                }
                 if c < 0 { l = m + 1 } else { h = m; if c == 0 { found = true } }
             }
             return (TablePosition(chunk: lo, index: l), found)

@@ -65,7 +65,10 @@ public struct KVStore: Sendable {
                         let stop: Bool = table.chunks[p.chunk].withUnsafeBufferPointer { records in
                             var i = p.index
                             while i < records.count {
-                                if compareKey(records[i].prefix, records[i].key, ep, eb) >= 0 { return true }
+                                let rp = records[i].prefix
+                                var c = rp.order(ep)
+                                if c == 0 { c = rp.decidedByLength(ep) ? rp.length - ep.length : compareBytes(records[i].key, eb) }
+                                if c >= 0 { return true }
                                 if let v = records[i].visible(at: rev), !body(records[i].key, v) { return true }
                                 i += 1
                             }
