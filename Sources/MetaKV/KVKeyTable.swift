@@ -1,8 +1,9 @@
-// The sorted key index of the MVCC store: every key that has history to keep, in unsigned bytewise order,
-// each with its versions. A value type whose copy is O(1): the table is an array of chunks (each an array of
-// at most 128 records), so both levels are copy-on-write. After a copy (a snapshot taken from a frozen
-// state), the first write copies the chunk array (one pointer per 64-128 keys: 8-16 KB per 100,000 keys)
-// and the one chunk it touches, never the records' keys, values or histories.
+// The sorted key order of the MVCC store: every key that has history to keep, in unsigned bytewise order,
+// each with the slab slot of its versions (KVKeyIndex.swift). A value type whose copy is O(1): the table is
+// an array of chunks (each an array of at most 128 entries), so both levels are copy-on-write. After a copy
+// (a snapshot taken from a frozen state), the first insert copies the chunk and fence arrays (one pointer
+// and one 24-byte prefix per 64-128 keys: ~40 KB per 100,000 keys) and the one chunk it touches, never the
+// keys, values or histories.
 
 import Foundation
 
@@ -66,19 +67,12 @@ public struct KVVersion: Equatable, Sendable {
     return compareBytes(a, b)
 }
 
-/// A key and its versions: `latest` plus `older` ones (ascending revision) kept for reads at past revisions.
-@usableFromInline struct KeyRecord: Sendable {
-    @usableFromInline var key: [UInt8]
-    @usableFromInline var prefix: KeyPrefix
+/// A key's versions: `latest` plus `older` ones (ascending revision) kept for reads at past revisions.
+@usableFromInline struct KeyVersions: Sendable {
     @usableFromInline var latest: KVVersion
     @usableFromInline var older: [KVVersion]
 
-    @inlinable init(key: [UInt8], latest: KVVersion, older: [KVVersion]) {
-        self.key = key
-        self.prefix = KeyPrefix(key)
-        self.latest = latest
-        self.older = older
-    }
+    @inlinable init(latest: KVVersion, older: [KVVersion]) { self.latest = latest; self.older = older }
 
     /// The version visible at revision `rev` (nil if the key did not exist then).
     @inlinable func visible(at rev: Int64) -> KVVersion? {
@@ -90,6 +84,19 @@ public struct KVVersion: Equatable, Sendable {
             i -= 1
         }
         return nil
+    }
+}
+
+/// An entry of the sorted table: the key, its inline prefix and the slot of its versions in the slab.
+@usableFromInline struct KeyRecord: Sendable {
+    @usableFromInline var key: [UInt8]
+    @usableFromInline var prefix: KeyPrefix
+    @usableFromInline var slot: UInt32
+
+    @inlinable init(key: [UInt8], slot: UInt32) {
+        self.key = key
+        self.prefix = KeyPrefix(key)
+        self.slot = slot
     }
 }
 

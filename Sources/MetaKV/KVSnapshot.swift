@@ -21,9 +21,10 @@ extension KVStateMachine {
         for chunk in store.table.chunks {
             for r in chunk {
                 w.blob(r.key)
-                w.varint(UInt64(r.older.count + 1))
-                for v in r.older { w.version(v) }
-                w.version(r.latest)
+                let vs = store.slab[r.slot]
+                w.varint(UInt64(vs.older.count + 1))
+                for v in vs.older { w.version(v) }
+                w.version(vs.latest)
                 if w.bytes.count >= SnapshotBuffer.flushAt { try w.flush(&sink) }
             }
         }
@@ -59,7 +60,9 @@ extension KVStateMachine {
             older.reserveCapacity(Int(n) - 1)
             for _ in 1..<n { older.append(try r.version()) }
             let latest = try r.version()
-            s.table.insert(KeyRecord(key: key, latest: latest, older: older), at: s.table.end)
+            let slot = s.slab.allocate(KeyVersions(latest: latest, older: older))
+            s.index.set(key, slot)
+            s.table.insert(KeyRecord(key: key, slot: slot), at: s.table.end)
             if !latest.isTombstone {
                 s.liveKeyCount += 1
                 if latest.lease != 0 { live.append((key, latest.lease)) }

@@ -36,6 +36,8 @@ public struct KVStore: Sendable {
     /// The last compaction's revision (-1: never compacted).
     public internal(set) var compactRevision: Int64 = -1
     @usableFromInline var table = KeyTable()
+    @usableFromInline var slab = VersionSlab()
+    @usableFromInline var index = HashIndex()
     /// Live leases by id.
     public internal(set) var leases: [Int64: KVLease] = [:]
     /// Live keys (not tombstoned).
@@ -47,43 +49,31 @@ public struct KVStore: Sendable {
     // MARK: reads
 
     /// Calls `body` for every key of the range whose version at `rev` is live, in key order, until it
-    /// returns false. `rev` = `Int64.max` reads the current state. O(log n + keys visited).
+    /// returns false. `rev` = `Int64.max` reads the current state. A single key is found through the hash
+    /// index; a range costs O(log n + keys visited).
     @inlinable func forEach(key: [UInt8], rangeEnd: [UInt8]?, at rev: Int64,
                             _ body: ([UInt8], KVVersion) -> Bool) {
         let span = KeySpan(rangeEnd)
+        if span == .single {
+            if let s = index.slot(key), let v = slab[s].visible(at: rev) { _ = body(key, v) }
+            return
+        }
         key.withUnsafeBytes { k in
-            let (start, found) = table.lowerBound(k)
-            if span == .single {
-                if found { table.chunks[start.chunk].withUnsafeBufferPointer { rs in if let v = rs[start.index].visible(at: rev) { _ = body(rs[start.index].key, v) } } }
-                return
-            }
-            var p = start
-            if span == .interval, let e = rangeEnd {
-                e.withUnsafeBytes { eb in
-                    let ep = KeyPrefix(eb)
-                    while p.chunk < table.chunks.count {
-                        let stop: Bool = table.chunks[p.chunk].withUnsafeBufferPointer { records in
-                            var i = p.index
-                            while i < records.count {
-                                let rp = records[i].prefix
-                                var c = rp.order(ep)
-                                if c == 0 { c = rp.decidedByLength(ep) ? rp.length - ep.length : compareBytes(records[i].key, eb) }
-                                if c >= 0 { return true }
-                                if let v = records[i].visible(at: rev), !body(records[i].key, v) { return true }
-                                i += 1
-                            }
-                            return false
-                        }
-                        if stop { return }
-                        p = TablePosition(chunk: p.chunk + 1, index: 0)
-                    }
-                }
-            } else {
+            var p = table.lowerBound(k).0
+            let end: [UInt8]? = span == .interval ? rangeEnd : nil
+            (end ?? []).withUnsafeBytes { eb in
+                let ep = KeyPrefix(eb)
                 while p.chunk < table.chunks.count {
                     let stop: Bool = table.chunks[p.chunk].withUnsafeBufferPointer { records in
                         var i = p.index
                         while i < records.count {
-                            if let v = records[i].visible(at: rev), !body(records[i].key, v) { return true }
+                            if end != nil {
+                                let rp = records[i].prefix
+                                var c = rp.order(ep)
+                                if c == 0 { c = rp.decidedByLength(ep) ? rp.length - ep.length : compareBytes(records[i].key, eb) }
+                                if c >= 0 { return true }
+                            }
+                            if let v = slab[records[i].slot].visible(at: rev), !body(records[i].key, v) { return true }
                             i += 1
                         }
                         return false
@@ -95,14 +85,15 @@ public struct KVStore: Sendable {
         }
     }
 
-    /// The key-value of `key` in the current state, or nil. O(log n); the value is shared, not copied.
+    /// The key-value of `key` in the current state, or nil. O(1) expected (hash index); the value is
+    /// shared, not copied.
     public func get(_ key: [UInt8]) -> KeyValue? { get(key, at: Int64.max) }
 
-    /// The key-value of `key` as it was at revision `rev` (no compaction check: see ``range(_:)``), or nil.
+    /// The key-value of `key` as it was at revision `rev` (no compaction check: see
+    /// ``KVStateMachine/range(_:)``), or nil.
     public func get(_ key: [UInt8], at rev: Int64) -> KeyValue? {
-        var out: KeyValue?
-        forEach(key: key, rangeEnd: nil, at: rev) { k, v in out = KeyValue(k, v); return false }
-        return out
+        guard let s = index.slot(key), let v = slab[s].visible(at: rev) else { return nil }
+        return KeyValue(key, v)
     }
 
     /// Live keys of the range at `rev` (`Int64.max`: current). O(log n + keys in the range).
@@ -129,32 +120,29 @@ public struct KVStore: Sendable {
     // MARK: writes (no checks: the applier validated everything before calling these)
 
     /// Writes `value` under `key` at revision `rev`, attaches it to `lease` (0: none). Returns the key's
-    /// previous live key-value. O(log n) plus the chunk insert for a new key.
+    /// previous live key-value. O(1) expected for an existing key; a new key adds the sorted insert.
     @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) -> KeyValue? {
-        let (p, found) = key.withUnsafeBytes { table.lowerBound($0) }
-        if found {
-            var previous: KeyValue?
-            var oldLease: Int64 = 0
-            var storedKey: [UInt8] = []
-            do {
-                let r = table[p]
-                storedKey = r.key
-                if !r.latest.isTombstone { previous = KeyValue(r.key, r.latest); oldLease = r.latest.lease }
-            }
+        if let s = index.slot(key) {
+            let old = slab[s].latest
+            let live = !old.isTombstone
             let newVersion = KVVersion(
-                modRevision: rev, createRevision: previous?.createRevision ?? rev,
-                version: (previous?.version ?? 0) + 1, lease: lease, value: value)
-            table.chunks[p.chunk][p.index].older.append(table.chunks[p.chunk][p.index].latest)
-            table.chunks[p.chunk][p.index].latest = newVersion
-            if previous == nil { liveKeyCount += 1 }
+                modRevision: rev, createRevision: live ? old.createRevision : rev,
+                version: live ? old.version + 1 : 1, lease: lease, value: value)
+            slab[s].older.append(old)
+            slab[s].latest = newVersion
+            let oldLease = live ? old.lease : 0
             if oldLease != lease {
-                if oldLease != 0 { leases[oldLease]?.keys.remove(storedKey) }
-                if lease != 0 { leases[lease]?.keys.insert(storedKey) }
+                if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
+                if lease != 0 { leases[lease]?.keys.insert(key) }
             }
-            return previous
+            if !live { liveKeyCount += 1; return nil }
+            return KeyValue(key, old)
         }
         let v = KVVersion(modRevision: rev, createRevision: rev, version: 1, lease: lease, value: value)
-        table.insert(KeyRecord(key: key, latest: v, older: []), at: p)
+        let s = slab.allocate(KeyVersions(latest: v, older: []))
+        index.set(key, s)
+        let p = key.withUnsafeBytes { table.lowerBound($0).0 }
+        table.insert(KeyRecord(key: key, slot: s), at: p)
         liveKeyCount += 1
         if lease != 0 { leases[lease]?.keys.insert(key) }
         return nil
@@ -165,32 +153,36 @@ public struct KVStore: Sendable {
     @usableFromInline mutating func deleteRange(key: [UInt8], rangeEnd: [UInt8]?, rev: Int64, collect: Bool)
         -> (Int, [KeyValue])
     {
-        var victims: [TablePosition] = []
-        var prev: [KeyValue] = []
-        let span = KeySpan(rangeEnd)
-        key.withUnsafeBytes { k in
-            var (p, found) = table.lowerBound(k)
-            if span == .single {
-                if found, !table[p].latest.isTombstone { victims.append(p) }
-                return
-            }
-            while p.chunk < table.chunks.count {
-                let r = table[p]
-                if span == .interval, let e = rangeEnd, compareBytes(r.key, e) >= 0 { break }
-                if !r.latest.isTombstone { victims.append(p) }
-                p = table.next(p)
-            }
+        var victims: [([UInt8], UInt32)] = []
+        forEachSlot(key: key, rangeEnd: rangeEnd) { k, s in
+            if !slab[s].latest.isTombstone { victims.append((k, s)) }
         }
-        for p in victims {
-            let old = table[p].latest
-            if collect { prev.append(KeyValue(table[p].key, old)) }
-            if old.lease != 0 { leases[old.lease]?.keys.remove(table[p].key) }
-            table.chunks[p.chunk][p.index].older.append(old)
-            table.chunks[p.chunk][p.index].latest = KVVersion(modRevision: rev, createRevision: 0, version: 0,
-                                                              lease: 0, value: [])
+        var prev: [KeyValue] = []
+        for (k, s) in victims {
+            let old = slab[s].latest
+            if collect { prev.append(KeyValue(k, old)) }
+            if old.lease != 0 { leases[old.lease]?.keys.remove(k) }
+            slab[s].older.append(old)
+            slab[s].latest = KVVersion(modRevision: rev, createRevision: 0, version: 0, lease: 0, value: [])
         }
         liveKeyCount -= victims.count
         return (victims.count, prev)
+    }
+
+    /// Every key of the range with its slot, live or not, in key order.
+    func forEachSlot(key: [UInt8], rangeEnd: [UInt8]?, _ body: ([UInt8], UInt32) -> Void) {
+        let span = KeySpan(rangeEnd)
+        if span == .single {
+            if let s = index.slot(key) { body(key, s) }
+            return
+        }
+        var p = key.withUnsafeBytes { table.lowerBound($0).0 }
+        while p.chunk < table.chunks.count {
+            let r = table[p]
+            if span == .interval, let e = rangeEnd, compareBytes(r.key, e) >= 0 { break }
+            body(r.key, r.slot)
+            p = table.next(p)
+        }
     }
 
     /// Drops history not needed for reads at revisions >= `rev` and sets the compaction point. O(keys).
@@ -199,25 +191,29 @@ public struct KVStore: Sendable {
         var p = TablePosition(chunk: 0, index: 0)
         while p.chunk < table.chunks.count {
             let r = table[p]
+            let vs = slab[r.slot]
             // Newest version at or below `rev`: older versions below it are never read again.
             var keepFrom: Int  // index into [older..., latest]; latest has index older.count
-            let all = r.older.count + 1
-            if r.latest.modRevision <= rev {
+            let all = vs.older.count + 1
+            if vs.latest.modRevision <= rev {
                 keepFrom = all - 1
             } else {
                 keepFrom = -1
-                var i = r.older.count - 1
-                while i >= 0 { if r.older[i].modRevision <= rev { keepFrom = i; break }; i -= 1 }
+                var i = vs.older.count - 1
+                while i >= 0 { if vs.older[i].modRevision <= rev { keepFrom = i; break }; i -= 1 }
             }
             if keepFrom < 0 { p = table.next(p); continue }  // everything is newer than rev
-            let keepVersion = keepFrom == all - 1 ? r.latest : r.older[keepFrom]
+            let keepVersion = keepFrom == all - 1 ? vs.latest : vs.older[keepFrom]
             let dropThrough = keepVersion.isTombstone ? keepFrom : keepFrom - 1  // drop indexes 0...dropThrough
             if dropThrough < 0 { p = table.next(p); continue }
             if dropThrough >= all - 1 {
-                p = table.remove(at: p)  // only a tombstone at or below rev was left
+                // Only a tombstone at or below rev was left: the key goes.
+                index.remove(r.key)
+                slab.release(r.slot)
+                p = table.remove(at: p)
                 continue
             }
-            table.chunks[p.chunk][p.index].older.removeSubrange(0...dropThrough)
+            slab[r.slot].older.removeSubrange(0...dropThrough)
             p = table.next(p)
         }
     }
