@@ -69,10 +69,14 @@ public struct KVVersion: Equatable, Sendable {
 
 /// A key's versions: `latest` plus `older` ones (ascending revision) kept for reads at past revisions.
 @usableFromInline struct KeyVersions: Sendable {
+    /// The key (shared with the sorted table's entry).
+    @usableFromInline var key: [UInt8]
     @usableFromInline var latest: KVVersion
     @usableFromInline var older: [KVVersion]
 
-    @inlinable init(latest: KVVersion, older: [KVVersion]) { self.latest = latest; self.older = older }
+    @inlinable init(key: [UInt8], latest: KVVersion, older: [KVVersion]) {
+        self.key = key; self.latest = latest; self.older = older
+    }
 
     /// The version visible at revision `rev` (nil if the key did not exist then).
     @inlinable func visible(at rev: Int64) -> KVVersion? {

@@ -60,8 +60,8 @@ extension KVStateMachine {
             older.reserveCapacity(Int(n) - 1)
             for _ in 1..<n { older.append(try r.version()) }
             let latest = try r.version()
-            let slot = s.slab.allocate(KeyVersions(latest: latest, older: older))
-            s.index.set(key, slot)
+            let slot = s.slab.allocate(KeyVersions(key: key, latest: latest, older: older))
+            s.index.insert(key, slot, s.slab)
             s.table.insert(KeyRecord(key: key, slot: slot), at: s.table.end)
             if !latest.isTombstone {
                 s.liveKeyCount += 1

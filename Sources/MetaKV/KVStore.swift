@@ -55,7 +55,7 @@ public struct KVStore: Sendable {
                             _ body: ([UInt8], KVVersion) -> Bool) {
         let span = KeySpan(rangeEnd)
         if span == .single {
-            if let s = index.slot(key), let v = slab[s].visible(at: rev) { _ = body(key, v) }
+            if let s = index.slot(key, slab), let v = slab[s].visible(at: rev) { _ = body(key, v) }
             return
         }
         key.withUnsafeBytes { k in
@@ -92,7 +92,7 @@ public struct KVStore: Sendable {
     /// The key-value of `key` as it was at revision `rev` (no compaction check: see
     /// ``KVStateMachine/range(_:)``), or nil.
     public func get(_ key: [UInt8], at rev: Int64) -> KeyValue? {
-        guard let s = index.slot(key), let v = slab[s].visible(at: rev) else { return nil }
+        guard let s = index.slot(key, slab), let v = slab[s].visible(at: rev) else { return nil }
         return KeyValue(key, v)
     }
 
@@ -122,7 +122,7 @@ public struct KVStore: Sendable {
     /// Writes `value` under `key` at revision `rev`, attaches it to `lease` (0: none). Returns the key's
     /// previous live key-value. O(1) expected for an existing key; a new key adds the sorted insert.
     @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) -> KeyValue? {
-        if let s = index.slot(key) {
+        if let s = index.slot(key, slab) {
             let old = slab[s].latest
             let live = !old.isTombstone
             let newVersion = KVVersion(
@@ -139,8 +139,8 @@ public struct KVStore: Sendable {
             return KeyValue(key, old)
         }
         let v = KVVersion(modRevision: rev, createRevision: rev, version: 1, lease: lease, value: value)
-        let s = slab.allocate(KeyVersions(latest: v, older: []))
-        index.set(key, s)
+        let s = slab.allocate(KeyVersions(key: key, latest: v, older: []))
+        index.insert(key, s, slab)
         let p = key.withUnsafeBytes { table.lowerBound($0).0 }
         table.insert(KeyRecord(key: key, slot: s), at: p)
         liveKeyCount += 1
@@ -173,7 +173,7 @@ public struct KVStore: Sendable {
     func forEachSlot(key: [UInt8], rangeEnd: [UInt8]?, _ body: ([UInt8], UInt32) -> Void) {
         let span = KeySpan(rangeEnd)
         if span == .single {
-            if let s = index.slot(key) { body(key, s) }
+            if let s = index.slot(key, slab) { body(key, s) }
             return
         }
         var p = key.withUnsafeBytes { table.lowerBound($0).0 }
@@ -208,7 +208,7 @@ public struct KVStore: Sendable {
             if dropThrough < 0 { p = table.next(p); continue }
             if dropThrough >= all - 1 {
                 // Only a tombstone at or below rev was left: the key goes.
-                index.remove(r.key)
+                index.remove(r.key, r.slot)
                 slab.release(r.slot)
                 p = table.remove(at: p)
                 continue
