@@ -20,6 +20,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case kvGet = "kv-get"
     case kvRange = "kv-range"
     case kvDurable = "kv-durable"
+    case kvCow = "kv-cow"
     case all
 
     /// The peers' defaults (N, S, B) for the six log workloads; replay and random-read read the
@@ -172,7 +173,7 @@ struct BenchCommand: ParsableCommand {
         case .memory:
             try BenchDirectory.create(directory)
             return try LogSizeWorkloads.memory(directory: directory, quick: quick, options: options)
-        case .kvPut, .kvGet, .kvRange, .kvDurable:
+        case .kvPut, .kvGet, .kvRange, .kvDurable, .kvCow:
             try BenchDirectory.create(directory)
             let scale = { (n: Int) in quick ? max(1, (n + 5) / 10) : n }
             let p = KVWorkloads.Params(

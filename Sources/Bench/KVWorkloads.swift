@@ -50,6 +50,7 @@ enum KVWorkloads {
         case "kv-put": return try put(directory: directory, p)
         case "kv-get": return try get(p)
         case "kv-range": return try range(p)
+        case "kv-cow": return try cowPause(p)
         default: return try durable(directory: directory, p)
         }
     }
@@ -190,6 +191,34 @@ enum KVWorkloads {
                     ("keys_per_s", Double(ranges * span) / seconds), ("cpu_keys_per_s", Double(ranges * span) / cpu)])
         result.bytesPerOp = span * p.entryBytes
         return result
+    }
+
+    /// kv-cow: the pause of the first write after a copy of the machine (what apply pays when MetaEngine
+    /// snapshots a frozen copy): K keys (default 100000, `--keys`) loaded, then 1,000 times: copy, one put
+    /// of an existing key and one of a new key, each timed; p50/p99/max in microseconds.
+    static func cowPause(_ p: Params) throws -> BenchResult {
+        var m = load(p)
+        var existing: [Double] = [], fresh: [Double] = []
+        var frozen: [KVStateMachine] = []
+        for i in 0..<1000 {
+            frozen.append(m)  // keep the copy alive, as a snapshot in progress would
+            if frozen.count > 2 { frozen.removeFirst() }
+            var t = BenchClock.nanos()
+            _ = m.applyRequest(.put(PutRequest(key: key(UInt64(i * 97 % p.keys)), value: [1, 2, 3])), encodedSize: 0)
+            existing.append(Double(BenchClock.nanos() - t) / 1000)
+            frozen.append(m)
+            if frozen.count > 2 { frozen.removeFirst() }
+            t = BenchClock.nanos()
+            _ = m.applyRequest(.put(PutRequest(key: Array("new/\(i)".utf8), value: [1])), encodedSize: 0)
+            fresh.append(Double(BenchClock.nanos() - t) / 1000)
+        }
+        existing.sort(); fresh.sort()
+        let q = { (a: [Double], f: Double) in a[min(a.count - 1, Int(Double(a.count) * f))] }
+        return BenchResult(
+            workload: "kv-cow", entries: 2000, entryBytes: 0, batch: 1, seconds: (existing + fresh).reduce(0, +) / 1e6,
+            note: "first put after copying a \(p.keys)-key machine (copy kept alive): existing key / new key, microseconds",
+            extra: [("existing_p50_us", q(existing, 0.5)), ("existing_p99_us", q(existing, 0.99)), ("existing_max_us", existing.last ?? 0),
+                    ("new_p50_us", q(fresh, 0.5)), ("new_p99_us", q(fresh, 0.99)), ("new_max_us", fresh.last ?? 0)])
     }
 
     /// kv-durable needs MetaEngine (another branch): C proposers, each put durable (group commit) and
