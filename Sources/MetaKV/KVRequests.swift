@@ -90,11 +90,17 @@ public struct Compare: Equatable, Sendable {
     }
     /// The `target_union` oneof (fields 4-8): which member is set, if any, and its value.
     public enum Operand: Equatable, Sendable {
+        /// No member set: compares against 0 (or the empty value).
         case none
+        /// Field 4.
         case version(Int64)
+        /// Field 5.
         case createRevision(Int64)
+        /// Field 6.
         case modRevision(Int64)
+        /// Field 7.
         case value([UInt8])
+        /// Field 8.
         case lease(Int64)
     }
     /// Field 1: a ``Result`` value.
@@ -116,10 +122,15 @@ public struct Compare: Equatable, Sendable {
 
 /// `RequestOp` (rpc.proto): one operation of a transaction branch (a oneof; `.none` when unset).
 public indirect enum RequestOp: Equatable, Sendable {
+    /// No member set (refused by validation with `key not found`).
     case none
+    /// `request_range` (1).
     case range(RangeRequest)
+    /// `request_put` (2).
     case put(PutRequest)
+    /// `request_delete_range` (3).
     case deleteRange(DeleteRangeRequest)
+    /// `request_txn` (4): a nested transaction.
     case txn(TxnRequest)
 }
 
@@ -232,12 +243,19 @@ public struct InternalRaftRequest: Equatable, Sendable {
 
 /// The KV requests an ``InternalRaftRequest`` can carry.
 public enum KVRequest: Equatable, Sendable {
+    /// Field 3 (answered as a read; etcd 3.4 never logs it).
     case range(RangeRequest)
+    /// Field 4.
     case put(PutRequest)
+    /// Field 5.
     case deleteRange(DeleteRangeRequest)
+    /// Field 6.
     case txn(TxnRequest)
+    /// Field 7.
     case compaction(CompactionRequest)
+    /// Field 8.
     case leaseGrant(LeaseGrantRequest)
+    /// Field 9.
     case leaseRevoke(LeaseRevokeRequest)
 
     /// The InternalRaftRequest field name (as in the fixtures' expect lines).

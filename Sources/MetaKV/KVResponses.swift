@@ -67,16 +67,23 @@ public struct TxnResponse: Equatable, Sendable {
 
 /// `ResponseOp`: the answer to one op of a transaction branch.
 public indirect enum ResponseOp: Equatable, Sendable {
+    /// `response_range` (1).
     case range(RangeResponse)
+    /// `response_put` (2).
     case put(PutResponse)
+    /// `response_delete_range` (3).
     case deleteRange(DeleteRangeResponse)
+    /// `response_txn` (4).
     case txn(TxnResponse)
 }
 
 /// The answer to one applied command.
 public enum KVResponse: Equatable, Sendable {
+    /// `PutResponse`.
     case put(PutResponse)
+    /// `DeleteRangeResponse`.
     case deleteRange(DeleteRangeResponse)
+    /// `TxnResponse`.
     case txn(TxnResponse)
     /// `CompactionResponse` (header.revision).
     case compaction(revision: Int64)
@@ -91,17 +98,29 @@ public enum KVResponse: Equatable, Sendable {
 /// Why a command was refused. Every refused command changes nothing. `description` is etcd's client-visible
 /// text for the etcd errors.
 public enum KVError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// An empty key in a put, delete, range op or compare (validation).
     case keyNotProvided
+    /// ignore_value with a non-empty value (validation).
     case valueProvided
+    /// ignore_lease with a non-zero lease (validation).
     case leaseProvided
+    /// More than max-txn-ops compares, success ops or failure ops (validation).
     case tooManyOps
+    /// A txn branch puts a key twice or puts into a range it deletes (validation).
     case duplicateKey
+    /// An empty txn op (validation), or ignore_value/ignore_lease on a missing key (apply).
     case keyNotFound
+    /// The encoded request exceeds max-request-bytes (before the log).
     case requestTooLarge
+    /// A put with, or a revoke of, a lease that does not exist; a grant of id 0.
     case leaseNotFound
+    /// A grant of an id that is already granted.
     case leaseExists
+    /// A grant with TTL above 9,000,000,000 s.
     case leaseTTLTooLarge
+    /// A compaction at or below the compaction point, or a range below it.
     case compacted
+    /// A compaction or range above the current revision.
     case futureRevision
     /// The payload is not a valid InternalRaftRequest (not an etcd error: etcd never logs such bytes).
     case malformed(MetaFSMError)
