@@ -47,8 +47,9 @@ bench-full: deps
 	$(SWIFT) run -c release Bench
 
 # libFuzzer over the snapshot reader (seeded from Fixtures/snapshots), MetaFSM's decoders (meta.db files,
-# Data fixtures and single commands split from *.commands) and MetaLog's segment reading (small segments
-# LogFuzz writes itself), FUZZ_SECONDS each (default 60).
+# Data fixtures and single commands split from *.commands), MetaLog's segment reading (small segments
+# LogFuzz writes itself) and MetaKV's codec + apply + snapshot (etcd fixture records), FUZZ_SECONDS each
+# (default 60).
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -DSNAPSHOT_FUZZ
 FUZZ_RUN := -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1
@@ -56,7 +57,8 @@ fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product SnapshotFuzz $(FUZZ_FLAGS)
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product InfluxFuzz $(FUZZ_FLAGS)
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product LogFuzz $(FUZZ_FLAGS)
-	mkdir -p fuzz-corpus/snapshot fuzz-corpus/influx fuzz-corpus/log
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product KVFuzz $(FUZZ_FLAGS)
+	mkdir -p fuzz-corpus/snapshot fuzz-corpus/influx fuzz-corpus/log fuzz-corpus/kv
 	cp Fixtures/snapshots/*.msnap fuzz-corpus/snapshot/
 	.build-fuzz/release/SnapshotFuzz fuzz-corpus/snapshot $(FUZZ_RUN)
 	cp Fixtures/influxdb/*.data.pb Fixtures/influxdb/meta-0*.db fuzz-corpus/influx/
@@ -64,6 +66,8 @@ fuzz: deps
 	.build-fuzz/release/InfluxFuzz fuzz-corpus/influx $(FUZZ_RUN)
 	.build-fuzz/release/LogFuzz --make-corpus fuzz-corpus/log-seeds
 	.build-fuzz/release/LogFuzz fuzz-corpus/log fuzz-corpus/log-seeds $(FUZZ_RUN)
+	.build-fuzz/release/KVFuzz --split-commands fuzz-corpus/kv Fixtures/etcd/rules-01.commands Fixtures/etcd/case-0*.commands
+	.build-fuzz/release/KVFuzz fuzz-corpus/kv $(FUZZ_RUN)
 
 clean:
 	rm -rf .build .build-tsan

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MetaSnapshot", targets: ["MetaSnapshot"]),
         .library(name: "MetaFSM", targets: ["MetaFSM"]),
         .library(name: "MetaInflux", targets: ["MetaInflux"]),
+        .library(name: "MetaKV", targets: ["MetaKV"]),
         .library(name: "MetaEngine", targets: ["MetaEngine"]),
         .executable(name: "metactl", targets: ["metactl"]),
         .executable(name: "Bench", targets: ["Bench"]),
@@ -43,12 +44,13 @@ let package = Package(
             dependencies: ["CLZ4", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "MetaFSM", dependencies: ["MetaSnapshot"]),
         .target(name: "MetaInflux", dependencies: ["MetaFSM", "MetaSnapshot"]),
+        .target(name: "MetaKV", dependencies: ["MetaFSM", "MetaSnapshot"]),
         // swift-protobuf code generated from the .proto files beside it: for cross-checks in tests and
         // Bench only, never linked by a library product.
         .target(
             name: "GeneratedProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["meta.proto"]),
+            exclude: ["meta.proto", "etcd.proto"]),
         .target(
             name: "MetaEngine",
             dependencies: [
@@ -61,13 +63,13 @@ let package = Package(
         .executableTarget(
             name: "metactl",
             dependencies: [
-                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaEngine",
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaKV", "MetaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaEngine", "CCRC32C", "CLZ4", "GeneratedProto",
+                "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaKV", "MetaEngine", "CCRC32C", "CLZ4", "GeneratedProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -79,6 +81,8 @@ let package = Package(
         // libFuzzer targets for MetaFSM's decoders and MetaLog's segment reading (`make fuzz`).
         .executableTarget(name: "InfluxFuzz", dependencies: ["MetaInflux", "FuzzSupport"]),
         .executableTarget(name: "LogFuzz", dependencies: ["MetaLog", "FuzzSupport"]),
+        // libFuzzer target for MetaKV's codec and apply (`make fuzz`).
+        .executableTarget(name: "KVFuzz", dependencies: ["MetaKV", "FuzzSupport"]),
         // The libFuzzer driver / file replay entry point the three fuzz executables share.
         .target(name: "FuzzSupport"),
 
@@ -90,6 +94,12 @@ let package = Package(
             name: "MetaInfluxTests",
             dependencies: [
                 "MetaFSM", "MetaInflux", "MetaSnapshot", "GeneratedProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
+        .testTarget(
+            name: "MetaKVTests",
+            dependencies: [
+                "MetaFSM", "MetaKV", "MetaSnapshot", "GeneratedProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
         .testTarget(

@@ -16,6 +16,11 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case open
     case influxApply = "influx-apply"
     case memory
+    case kvPut = "kv-put"
+    case kvGet = "kv-get"
+    case kvRange = "kv-range"
+    case kvDurable = "kv-durable"
+    case kvCow = "kv-cow"
     case all
 
     /// The peers' defaults (N, S, B) for the six log workloads; replay and random-read read the
@@ -66,6 +71,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Random reads R (random-read; default 100000).")
     var reads: Int?
 
+    @Option(help: "Keys K of the kv workloads (default 100000).")
+    var keys: Int?
+
+    @Option(help: "Concurrent clients C of kv-durable (default 16).")
+    var clients: Int?
+
     @Flag(help: "One JSON line per workload in the peers' schema, with \"system\":\"metalog\".")
     var json = false
 
@@ -93,7 +104,8 @@ struct BenchCommand: ParsableCommand {
         try BenchDirectory.create(root)
 
         if !json { printHeader(root: root) }
-        let selected = workload == .all ? Workload.allCases.filter { $0 != .all } : [workload]
+        // kv-durable needs MetaEngine; `all` leaves it out until it is wired (KVWorkloads.durable).
+        let selected = workload == .all ? Workload.allCases.filter { $0 != .all && $0 != .kvDurable } : [workload]
         var failures = 0
         for w in selected {
             let directory = workload == .all ? root + "/" + subdirectory(w) : root
@@ -161,6 +173,13 @@ struct BenchCommand: ParsableCommand {
         case .memory:
             try BenchDirectory.create(directory)
             return try LogSizeWorkloads.memory(directory: directory, quick: quick, options: options)
+        case .kvPut, .kvGet, .kvRange, .kvDurable, .kvCow:
+            try BenchDirectory.create(directory)
+            let scale = { (n: Int) in quick ? max(1, (n + 5) / 10) : n }
+            let p = KVWorkloads.Params(
+                entries: entries ?? scale(w == .kvDurable ? 20_000 : 1_000_000), entryBytes: entryBytes ?? 128,
+                batch: batch ?? 1, reads: reads ?? scale(100_000), keys: keys ?? 100_000, clients: clients ?? 16)
+            return [try KVWorkloads.run(w.rawValue, directory: directory, params: p)]
         case .all:
             return []
         }

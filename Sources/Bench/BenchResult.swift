@@ -13,9 +13,11 @@ struct BenchResult {
     var extra: [(name: String, value: Double)] = []
     /// Which variant of the workload this row is (e.g. "random data", "1 MiB segments"); empty for one row.
     var variant: String = ""
+    /// Bytes per operation for `mib_per_s` when not `entryBytes` (kv-range counts its 100 values).
+    var bytesPerOp: Int? = nil
 
     var entriesPerSecond: Double { seconds > 0 ? Double(entries) / seconds : 0 }
-    var mibPerSecond: Double { seconds > 0 ? Double(entries * entryBytes) / 1_048_576 / seconds : 0 }
+    var mibPerSecond: Double { seconds > 0 ? Double(entries * (bytesPerOp ?? entryBytes)) / 1_048_576 / seconds : 0 }
 }
 
 /// Raised by a workload that cannot run (bad arguments, missing data, failed verification).

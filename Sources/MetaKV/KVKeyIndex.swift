@@ -1,0 +1,142 @@
+// Point access for the MVCC store: a slab of every key's versions addressed by a stable slot, and a hash
+// index from key to slot. Puts and gets of existing keys go key -> bucket -> versions in a few cache misses,
+// without the sorted table's binary searches. Both are sharded into copy-on-write arrays, so copying the
+// store is O(1) and the first write after a copy copies one shard array (1,024 references) and one shard
+// (or one 1,024-slot slab chunk), never the whole index.
+
+/// Key -> slot: 1,024 open-addressing tables (linear probing) chosen by the top bits of a 64-bit hash of the
+/// key. An entry is one UInt64: 22 bits of the hash as a tag and the slot + 1 (0 = empty, all ones =
+/// deleted); a hit compares the key stored with the slot's versions. A lookup touches the bucket, the slab
+/// record and the key's bytes.
+@usableFromInline struct HashIndex: Sendable {
+    @usableFromInline static let shardCount = 1024
+    @usableFromInline static let deleted = UInt64.max
+    @usableFromInline var shards: [[UInt64]] = Array(repeating: [], count: shardCount)
+    /// Occupied entries (live or deleted) per shard.
+    @usableFromInline var used: [Int32] = Array(repeating: 0, count: shardCount)
+
+    @usableFromInline init() {}
+
+    /// A 64-bit hash of the key's bytes (8-byte words, multiply-xorshift, murmur's finalizer).
+    @inlinable static func hash(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
+        var i = 0
+        while i + 8 <= b.count {
+            h = (h ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < b.count { tail |= UInt64(b[i]) << shift; shift += 8; i += 1 }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return h
+    }
+
+    @inlinable static func shard(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h >> 54) }
+    @inlinable static func tag(_ h: UInt64) -> UInt64 { (h >> 32) & 0x3F_FFFF }
+
+    /// The slot of `key`, or nil.
+    @inlinable func slot(_ key: [UInt8], _ slab: VersionSlab) -> UInt32? {
+        key.withUnsafeBytes { k in
+            let h = Self.hash(k)
+            let t = Self.tag(h)
+            return shards[Self.shard(h)].withUnsafeBufferPointer { e -> UInt32? in
+                if e.isEmpty { return nil }
+                let mask = e.count - 1
+                var i = Int(truncatingIfNeeded: h) & mask
+                while true {
+                    let x = e[i]
+                    if x == 0 { return nil }
+                    if x != Self.deleted && x >> 32 == t {
+                        let s = UInt32(truncatingIfNeeded: x) &- 1
+                        if compareBytes(slab[s].key, k) == 0 { return s }
+                    }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+    }
+
+    /// Adds `key` -> `slot` (the key must be absent). Grows a shard past 3/4 full.
+    @inlinable mutating func insert(_ key: [UInt8], _ slot: UInt32, _ slab: VersionSlab) {
+        let h = key.withUnsafeBytes { Self.hash($0) }
+        let s = Self.shard(h)
+        if (Int(used[s]) + 1) * 4 > shards[s].count * 3 { grow(s, slab) }
+        Self.place(&shards[s], h, slot)
+        used[s] += 1
+    }
+
+    @inlinable static func place(_ e: inout [UInt64], _ h: UInt64, _ slot: UInt32) {
+        let mask = e.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while e[i] != 0 { i = (i + 1) & mask }
+        e[i] = tag(h) << 32 | UInt64(slot &+ 1)
+    }
+
+    /// Rebuilds shard `s` at twice its live size (dropping deleted entries).
+    @usableFromInline mutating func grow(_ s: Int, _ slab: VersionSlab) {
+        let live = shards[s].filter { $0 != 0 && $0 != Self.deleted }
+        var cap = 16
+        while cap * 3 < (live.count + 1) * 4 * 2 { cap *= 2 }
+        var e = [UInt64](repeating: 0, count: cap)
+        for x in live {
+            let slot = UInt32(truncatingIfNeeded: x) &- 1
+            Self.place(&e, slab[slot].key.withUnsafeBytes { Self.hash($0) }, slot)
+        }
+        shards[s] = e
+        used[s] = Int32(live.count)
+    }
+
+    /// Removes `key` (which maps to `slot`).
+    @usableFromInline mutating func remove(_ key: [UInt8], _ slot: UInt32) {
+        let h = key.withUnsafeBytes { Self.hash($0) }
+        let s = Self.shard(h)
+        let mask = shards[s].count - 1
+        guard mask >= 0 else { return }
+        var i = Int(truncatingIfNeeded: h) & mask
+        while shards[s][i] != 0 {
+            if shards[s][i] != Self.deleted && UInt32(truncatingIfNeeded: shards[s][i]) &- 1 == slot {
+                shards[s][i] = Self.deleted
+                return
+            }
+            i = (i + 1) & mask
+        }
+    }
+}
+
+/// Every key's versions, by slot; freed slots are reused.
+@usableFromInline struct VersionSlab: Sendable {
+    @usableFromInline static let chunkShift = 10
+    @usableFromInline static let chunkMask: UInt32 = 1023
+    @usableFromInline var chunks: [[KeyVersions]] = []
+    @usableFromInline var free: [UInt32] = []
+
+    @usableFromInline init() {}
+
+    @inlinable subscript(slot: UInt32) -> KeyVersions {
+        get { chunks[Int(slot >> UInt32(Self.chunkShift))][Int(slot & Self.chunkMask)] }
+        _modify { yield &chunks[Int(slot >> UInt32(Self.chunkShift))][Int(slot & Self.chunkMask)] }
+    }
+
+    /// Stores `v` in a free slot (or a new one) and returns the slot.
+    @inlinable mutating func allocate(_ v: KeyVersions) -> UInt32 {
+        if let s = free.popLast() { self[s] = v; return s }
+        if chunks.isEmpty || chunks[chunks.count - 1].count == Int(Self.chunkMask) + 1 {
+            chunks.append([])
+            chunks[chunks.count - 1].reserveCapacity(Int(Self.chunkMask) + 1)
+        }
+        let c = chunks.count - 1
+        chunks[c].append(v)
+        return UInt32(c << Self.chunkShift) | UInt32(chunks[c].count - 1)
+    }
+
+    /// Frees `slot` (its versions are dropped).
+    mutating func release(_ slot: UInt32) {
+        self[slot] = KeyVersions(key: [], latest: KVVersion(modRevision: 0, createRevision: 0, version: 0, lease: 0, value: []), older: [])
+        free.append(slot)
+    }
+}

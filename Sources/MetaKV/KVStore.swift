@@ -1,0 +1,227 @@
+// The MVCC state of etcd's v3 store (spec sections 3, 7, 8): revision counter, compaction point, every key's
+// versions back to the compaction point, and the leases with their attached keys. A value type; copies are
+// O(1) and share storage (see KeyTable for what the first write after a copy costs).
+
+/// A lease: granted TTL, the entry time it was granted at, and the keys attached to it.
+public struct KVLease: Equatable, Sendable {
+    /// Lease id (never 0).
+    public var id: Int64
+    /// Granted TTL in seconds (requests below the minimum are raised to it).
+    public var ttl: Int64
+    /// Entry-carried time (nanoseconds) of the grant; 0 when entries carry no time.
+    public var grantedAt: Int64
+    /// Attached keys (unordered; ``KVStore/leaseKeys(_:)`` sorts them).
+    public var keys: Set<[UInt8]>
+}
+
+/// Which keys a `key`/`range_end` pair selects (spec 6.3).
+@usableFromInline enum KeySpan {
+    /// `range_end` absent: the one key.
+    case single
+    /// `range_end` "\0" or present and empty: every key >= key.
+    case from
+    /// `[key, range_end)` (empty when range_end <= key).
+    case interval
+
+    @inlinable init(_ rangeEnd: [UInt8]?) {
+        guard let e = rangeEnd else { self = .single; return }
+        if e.isEmpty || (e.count == 1 && e[0] == 0) { self = .from } else { self = .interval }
+    }
+}
+
+/// The whole key-value state. Reads never copy keys or values: results share their storage.
+public struct KVStore: Sendable {
+    /// The current main revision (1 on a fresh store).
+    public internal(set) var revision: Int64 = 1
+    /// The last compaction's revision (-1: never compacted).
+    public internal(set) var compactRevision: Int64 = -1
+    @usableFromInline var table = KeyTable()
+    @usableFromInline var slab = VersionSlab()
+    @usableFromInline var index = HashIndex()
+    /// Live leases by id.
+    public internal(set) var leases: [Int64: KVLease] = [:]
+    /// Live keys (not tombstoned).
+    public internal(set) var liveKeyCount = 0
+
+    /// A fresh store: revision 1, no keys, no leases, never compacted.
+    public init() {}
+
+    // MARK: reads
+
+    /// Calls `body` for every key of the range whose version at `rev` is live, in key order, until it
+    /// returns false. `rev` = `Int64.max` reads the current state. A single key is found through the hash
+    /// index; a range costs O(log n + keys visited).
+    @inlinable func forEach(key: [UInt8], rangeEnd: [UInt8]?, at rev: Int64,
+                            _ body: ([UInt8], KVVersion) -> Bool) {
+        let span = KeySpan(rangeEnd)
+        if span == .single {
+            if let s = index.slot(key, slab), let v = slab[s].visible(at: rev) { _ = body(key, v) }
+            return
+        }
+        key.withUnsafeBytes { k in
+            var p = table.lowerBound(k).0
+            let end: [UInt8]? = span == .interval ? rangeEnd : nil
+            (end ?? []).withUnsafeBytes { eb in
+                let ep = KeyPrefix(eb)
+                while p.chunk < table.chunks.count {
+                    let stop: Bool = table.chunks[p.chunk].withUnsafeBufferPointer { records in
+                        var i = p.index
+                        while i < records.count {
+                            if end != nil {
+                                let rp = records[i].prefix
+                                var c = rp.order(ep)
+                                if c == 0 { c = rp.decidedByLength(ep) ? rp.length - ep.length : compareBytes(records[i].key, eb) }
+                                if c >= 0 { return true }
+                            }
+                            if let v = slab[records[i].slot].visible(at: rev), !body(records[i].key, v) { return true }
+                            i += 1
+                        }
+                        return false
+                    }
+                    if stop { return }
+                    p = TablePosition(chunk: p.chunk + 1, index: 0)
+                }
+            }
+        }
+    }
+
+    /// The key-value of `key` in the current state, or nil. O(1) expected (hash index); the value is
+    /// shared, not copied.
+    public func get(_ key: [UInt8]) -> KeyValue? { get(key, at: Int64.max) }
+
+    /// The key-value of `key` as it was at revision `rev` (no compaction check: see
+    /// ``KVStateMachine/range(_:)``), or nil.
+    public func get(_ key: [UInt8], at rev: Int64) -> KeyValue? {
+        guard let s = index.slot(key, slab), let v = slab[s].visible(at: rev) else { return nil }
+        return KeyValue(key, v)
+    }
+
+    /// Live keys of the range at `rev` (`Int64.max`: current). O(log n + keys in the range).
+    public func count(key: [UInt8], rangeEnd: [UInt8]?, at rev: Int64 = Int64.max) -> Int {
+        var n = 0
+        forEach(key: key, rangeEnd: rangeEnd, at: rev) { _, _ in n += 1; return true }
+        return n
+    }
+
+    /// The attached keys of lease `id`, sorted bytewise (empty if there is no such lease).
+    public func leaseKeys(_ id: Int64) -> [[UInt8]] {
+        guard let l = leases[id] else { return [] }
+        return l.keys.sorted { compareBytes($0, $1) < 0 }
+    }
+
+    /// Every live key-value in key order (current state). O(n).
+    public func allKeyValues() -> [KeyValue] {
+        var out: [KeyValue] = []
+        out.reserveCapacity(liveKeyCount)
+        forEach(key: [0], rangeEnd: [0], at: Int64.max) { k, v in out.append(KeyValue(k, v)); return true }
+        return out
+    }
+
+    // MARK: writes (no checks: the applier validated everything before calling these)
+
+    /// Writes `value` under `key` at revision `rev`, attaches it to `lease` (0: none). Returns the key's
+    /// previous live key-value. O(1) expected for an existing key; a new key adds the sorted insert.
+    @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) -> KeyValue? {
+        if let s = index.slot(key, slab) {
+            let old = slab[s].latest
+            let live = !old.isTombstone
+            let newVersion = KVVersion(
+                modRevision: rev, createRevision: live ? old.createRevision : rev,
+                version: live ? old.version + 1 : 1, lease: lease, value: value)
+            slab[s].older.append(old)
+            slab[s].latest = newVersion
+            let oldLease = live ? old.lease : 0
+            if oldLease != lease {
+                if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
+                if lease != 0 { leases[lease]?.keys.insert(key) }
+            }
+            if !live { liveKeyCount += 1; return nil }
+            return KeyValue(key, old)
+        }
+        let v = KVVersion(modRevision: rev, createRevision: rev, version: 1, lease: lease, value: value)
+        let s = slab.allocate(KeyVersions(key: key, latest: v, older: []))
+        index.insert(key, s, slab)
+        let p = key.withUnsafeBytes { table.lowerBound($0).0 }
+        table.insert(KeyRecord(key: key, slot: s), at: p)
+        liveKeyCount += 1
+        if lease != 0 { leases[lease]?.keys.insert(key) }
+        return nil
+    }
+
+    /// Deletes every live key of the range at revision `rev` (tombstones), detaching them from their leases.
+    /// Returns how many were deleted and, if `collect`, their key-values before the delete.
+    @usableFromInline mutating func deleteRange(key: [UInt8], rangeEnd: [UInt8]?, rev: Int64, collect: Bool)
+        -> (Int, [KeyValue])
+    {
+        var victims: [([UInt8], UInt32)] = []
+        forEachSlot(key: key, rangeEnd: rangeEnd) { k, s in
+            if !slab[s].latest.isTombstone { victims.append((k, s)) }
+        }
+        var prev: [KeyValue] = []
+        for (k, s) in victims {
+            let old = slab[s].latest
+            if collect { prev.append(KeyValue(k, old)) }
+            if old.lease != 0 { leases[old.lease]?.keys.remove(k) }
+            slab[s].older.append(old)
+            slab[s].latest = KVVersion(modRevision: rev, createRevision: 0, version: 0, lease: 0, value: [])
+        }
+        liveKeyCount -= victims.count
+        return (victims.count, prev)
+    }
+
+    /// Every key of the range with its slot, live or not, in key order.
+    func forEachSlot(key: [UInt8], rangeEnd: [UInt8]?, _ body: ([UInt8], UInt32) -> Void) {
+        let span = KeySpan(rangeEnd)
+        if span == .single {
+            if let s = index.slot(key, slab) { body(key, s) }
+            return
+        }
+        var p = key.withUnsafeBytes { table.lowerBound($0).0 }
+        while p.chunk < table.chunks.count {
+            let r = table[p]
+            if span == .interval, let e = rangeEnd, compareBytes(r.key, e) >= 0 { break }
+            body(r.key, r.slot)
+            p = table.next(p)
+        }
+    }
+
+    /// Drops history not needed for reads at revisions >= `rev` and sets the compaction point. O(keys).
+    @usableFromInline mutating func compact(to rev: Int64) {
+        compactRevision = rev
+        var p = TablePosition(chunk: 0, index: 0)
+        while p.chunk < table.chunks.count {
+            let r = table[p]
+            let vs = slab[r.slot]
+            // Newest version at or below `rev`: older versions below it are never read again.
+            var keepFrom: Int  // index into [older..., latest]; latest has index older.count
+            let all = vs.older.count + 1
+            if vs.latest.modRevision <= rev {
+                keepFrom = all - 1
+            } else {
+                keepFrom = -1
+                var i = vs.older.count - 1
+                while i >= 0 { if vs.older[i].modRevision <= rev { keepFrom = i; break }; i -= 1 }
+            }
+            if keepFrom < 0 { p = table.next(p); continue }  // everything is newer than rev
+            let keepVersion = keepFrom == all - 1 ? vs.latest : vs.older[keepFrom]
+            let dropThrough = keepVersion.isTombstone ? keepFrom : keepFrom - 1  // drop indexes 0...dropThrough
+            if dropThrough < 0 { p = table.next(p); continue }
+            if dropThrough >= all - 1 {
+                // Only a tombstone at or below rev was left: the key goes.
+                index.remove(r.key, r.slot)
+                slab.release(r.slot)
+                p = table.remove(at: p)
+                continue
+            }
+            slab[r.slot].older.removeSubrange(0...dropThrough)
+            p = table.next(p)
+        }
+    }
+}
+
+extension KeyValue {
+    @inlinable init(_ key: [UInt8], _ v: KVVersion) {
+        self.init(key: key, createRevision: v.createRevision, modRevision: v.modRevision, version: v.version,
+                  value: v.value, lease: v.lease)
+    }
+}
