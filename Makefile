@@ -2,7 +2,12 @@
 SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libxxhash-dev
 
-.PHONY: deps build test bench bench-full fuzz clean
+.PHONY: deps build test c-test bench bench-full fuzz clean
+
+# Where swift build puts products, and the Swift runtime's libraries (for programs linking MetaEngineC).
+BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
+SWIFT_RUNTIME = $(shell $(SWIFT) -print-target-info | sed -n '/"runtimeLibraryPaths"/{n;s/[ ",]//g;p;}')
+CC ?= cc
 
 # Installs the Debian -dev packages the C modules link against, when they are missing.
 deps:
@@ -22,6 +27,17 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) c-test
+
+# The plain C test of the C ABI (every function of metaengine.h), against the built libMetaEngineC.
+c-test:
+	$(SWIFT) build --product MetaEngineC
+	mkdir -p .build/c-test
+	$(CC) -std=c99 -Wall -Wextra -Werror -I Sources/CMetaEngine/include Tests/MetaEngineCTests/metaengine_test.c \
+	  -L $(BIN_DIR) -lMetaEngineC -o .build/c-test/metaengine_test
+	rm -rf .build/c-test/scratch && mkdir -p .build/c-test/scratch
+	LD_LIBRARY_PATH=$(BIN_DIR):$(SWIFT_RUNTIME) .build/c-test/metaengine_test .build/c-test/scratch Fixtures/influxdb
+	rm -rf .build/c-test/scratch
 
 # A short run of every workload (under two minutes).
 bench: deps

@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "MetaSnapshot", targets: ["MetaSnapshot"]),
         .library(name: "MetaFSM", targets: ["MetaFSM"]),
         .library(name: "MetaEngine", targets: ["MetaEngine"]),
+        // The C ABI (header: Sources/CMetaEngine/include/metaengine.h) for hosts in other languages.
+        .library(name: "MetaEngineC", type: .dynamic, targets: ["MetaEngineC"]),
         .executable(name: "metactl", targets: ["metactl"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
@@ -42,6 +44,9 @@ let package = Package(
             dependencies: ["MetaSnapshot", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Proto/meta.proto"]),
         .target(name: "MetaEngine", dependencies: ["MetaLog", "MetaSnapshot", "MetaFSM"]),
+        // The C ABI: the header and the allocation-free C helpers, then the Swift @_cdecl implementation.
+        .target(name: "CMetaEngine", path: "Sources/CMetaEngine"),
+        .target(name: "MetaEngineC", dependencies: ["CMetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM"]),
 
         // Executables on top.
         .executableTarget(
