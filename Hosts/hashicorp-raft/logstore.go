@@ -113,9 +113,9 @@ type appendScratch struct {
 	payload []byte
 }
 
-// StoreLogs appends the entries (contiguous indexes) as one batch: one write, one fdatasync. When the
-// log is empty and the batch starts past it (after a snapshot install), the log is first moved to
-// continue just before the batch.
+// StoreLogs appends the entries (contiguous indexes) as one batch: one write, one fdatasync. A batch
+// that starts past the log's end (after a snapshot install) first drops the log so that it continues at
+// the batch; one that starts inside it first drops the conflicting suffix.
 func (s *meLogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
@@ -128,7 +128,9 @@ func (s *meLogStore) StoreLogs(logs []*raft.Log) error {
 	var e C.me_error
 	if start != last+1 {
 		switch {
-		case last < first && start > first:
+		case start > last+1:
+			// A gap: raft only writes past its log after installing a snapshot that covers the gap, so
+			// everything before `start` is dropped and the log continues at `start`.
 			if err := check(C.me_log_remove_prefix(s.log, C.uint64_t(start-1), &e), &e); err != nil {
 				return err
 			}

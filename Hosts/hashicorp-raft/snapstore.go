@@ -60,8 +60,14 @@ func (s *meSnapshotStore) Create(version raft.SnapshotVersion, index, term uint6
 	defer C.free(cmembers)
 	var e C.me_error
 	sink := &meSnapshotSink{store: s, id: snapshotID(index, term)}
-	if err := check(C.me_snapstore_create(s.store, ckind, 1, C.uint64_t(index), C.uint64_t(term), cmembers,
-		C.size_t(len(members)), 0, &sink.writer, &e), &e); err != nil {
+	err := check(C.me_snapstore_create(s.store, ckind, 1, C.uint64_t(index), C.uint64_t(term), cmembers,
+		C.size_t(len(members)), 0, &sink.writer, &e), &e)
+	if isCode(err, C.ME_E_EXISTS) {
+		// Same index and term means the same committed prefix, so the same state: the published file
+		// already holds this snapshot (raft re-sends an install, or snapshots again right after one).
+		return &existingSnapshotSink{id: sink.id}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return sink, nil
@@ -168,7 +174,11 @@ func (k *meSnapshotSink) Write(p []byte) (int, error) {
 }
 
 // Close publishes the snapshot (fsync, rename, directory fsync) and drops the oldest beyond `retain`.
+// A second Close does nothing (raft closes the sink after the FSM's Persist has closed it).
 func (k *meSnapshotSink) Close() error {
+	if k.writer == nil {
+		return nil
+	}
 	var e C.me_error
 	err := check(C.me_snapwriter_publish(k.writer, nil, &e), &e)
 	C.me_snapwriter_free(k.writer)
@@ -218,3 +228,12 @@ func (r *meSnapshotReader) Close() error {
 	}
 	return nil
 }
+
+// existingSnapshotSink stands for a snapshot that is already published: writes are dropped, Close keeps
+// the published file.
+type existingSnapshotSink struct{ id string }
+
+func (k *existingSnapshotSink) ID() string                  { return k.id }
+func (k *existingSnapshotSink) Write(p []byte) (int, error) { return len(p), nil }
+func (k *existingSnapshotSink) Close() error                { return nil }
+func (k *existingSnapshotSink) Cancel() error               { return nil }

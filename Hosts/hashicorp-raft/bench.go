@@ -1,3 +1,3 @@
 package main
-func runFaults(args []string) int { return 0 }
+
 func runBench(args []string) int { return 0 }
