@@ -34,7 +34,7 @@ test: deps
 c-test:
 	$(SWIFT) build --product MetaEngineC
 	mkdir -p .build/c-test
-	$(CC) -std=c99 -Wall -Wextra -Werror -I Sources/CMetaEngine/include Tests/MetaEngineCTests/metaengine_test.c \
+	$(CC) -std=c99 -Wall -Wextra -Werror -I Sources/CMetaEngine/include Tests/MetaEngineCTests/*.c \
 	  -L $(BIN_DIR) -lMetaEngineC -o .build/c-test/metaengine_test
 	rm -rf .build/c-test/scratch && mkdir -p .build/c-test/scratch
 	LD_LIBRARY_PATH=$(BIN_DIR):$(SWIFT_RUNTIME) .build/c-test/metaengine_test .build/c-test/scratch Fixtures/influxdb

@@ -100,6 +100,7 @@ func runBench(args []string) int {
 func benchOnce(store, work string, cmds [][]byte, conc int) (benchResult, error) {
 	res := benchResult{Store: store, Commands: len(cmds), Concurrency: conc}
 	c := newCluster(store, work)
+	c.client.Timeout = time.Hour
 	defer func() {
 		c.stop()
 		os.RemoveAll(work)

@@ -41,7 +41,7 @@ func freeAddr() string {
 }
 
 func newCluster(store, work string, args ...string) *cluster {
-	c := &cluster{store: store, work: work, args: args, client: &http.Client{Timeout: 120 * time.Second}}
+	c := &cluster{store: store, work: work, args: args, client: &http.Client{Timeout: 10 * time.Minute}}
 	for i := 1; i <= 3; i++ {
 		id := fmt.Sprintf("n%d", i)
 		c.nodes = append(c.nodes, &proc{id: id, raftAddr: freeAddr(), httpAddr: freeAddr(), dir: filepath.Join(work, id)})

@@ -97,12 +97,13 @@ func required<T>(_ p: T?, _ what: String) throws(ABIError) -> T {
 }
 
 /// Copies `bytes` into a caller buffer after setting `*len`; ME_E_BUFFER_TOO_SMALL when it does not fit.
+/// `what` is only built on failure (no allocation on the success path).
 func copyOut(
     _ bytes: UnsafeRawBufferPointer, _ buf: UnsafeMutableRawPointer?, _ cap: Int, _ len: UnsafeMutablePointer<Int>,
-    what: String
+    what: @autoclosure () -> String
 ) throws {
     len.pointee = bytes.count
-    guard bytes.count <= cap else { throw ABIError.tooSmall(what, needed: bytes.count, cap: cap) }
+    guard bytes.count <= cap else { throw ABIError.tooSmall(what(), needed: bytes.count, cap: cap) }
     if bytes.count > 0 {
         guard let buf else { throw ABIError.null("buffer") }
         buf.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)

@@ -15,6 +15,8 @@ final class LogBox {
     let lock = HandleLock()
     /// In manual durability: the last index at the latest sync (or open).
     var durable: UInt64
+    /// Set by me_log_close (under `lock`): Log's index getters stay readable after close, the ABI's do not.
+    var closed = false
 
     init(log: Log, manual: Bool) {
         self.log = log
@@ -53,7 +55,11 @@ public func me_log_open(
 
 @_cdecl("me_log_close")
 public func me_log_close(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
-    guarded(err) { try logBox(p).log.close() }
+    guarded(err) {
+        let b = try logBox(p)
+        b.lock.run { b.closed = true }
+        try b.log.close()
+    }
 }
 
 @_cdecl("me_log_free")
@@ -208,15 +214,9 @@ public func me_log_remove_prefix(_ p: OpaquePointer?, _ index: UInt64, _ err: Un
     }
 }
 
-/// Throws `.closed` / `.failed` when the log is closed or fail-stopped (Log's index getters do not, and a
-/// closed handle must answer ME_E_CLOSED on every call). Probe: `term(at: 0)` checks usability before
-/// anything else and otherwise throws `.compacted` (index 0 never exists), which is ignored. O(1).
-func checkOpen(_ b: LogBox) throws {
-    do {
-        _ = try b.log.term(at: 0)
-    } catch LogError.closed {
-        throw LogError.closed
-    } catch LogError.failed(let why) {
-        throw LogError.failed(underlying: why)
-    } catch {}
+/// Throws ME_E_CLOSED once me_log_close was called (for the calls that only read in-memory state:
+/// Log's own getters do not check). O(1), no allocation.
+@inline(__always)
+func checkOpen(_ b: LogBox) throws(ABIError) {
+    if b.lock.run({ b.closed }) { throw ABIError.closed("log") }
 }
