@@ -99,7 +99,8 @@ func runBench(args []string) int {
 
 func benchOnce(store, work string, cmds [][]byte, conc int) (benchResult, error) {
 	res := benchResult{Store: store, Commands: len(cmds), Concurrency: conc}
-	c := newCluster(store, work)
+	// hashicorp's default timeouts: the busy Go FSM must not cost the leader its lease.
+	c := newCluster(store, work, "--election-timeout", "1s")
 	c.client.Timeout = time.Hour
 	defer func() {
 		c.stop()

@@ -262,7 +262,8 @@ func (r *faultRun) proposeUntil(from, to int) (int, error) {
 }
 
 // resume makes the current leader commit everything it holds, reads its log back and returns the
-// first stream position it does not hold (its command entries must be exactly 1..m).
+// first stream position it does not hold. Its command entries must carry consecutive positions ending
+// at some m (starting at 1 unless the log was compacted), and m must cover every acknowledged position.
 func (r *faultRun) resume() (int, error) {
 	l, err := r.c.settle()
 	if err != nil {
@@ -272,15 +273,19 @@ func (r *faultRun) resume() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if len(positions) == 0 {
+		return 0, fmt.Errorf("leader %s holds no command entries to resume from", r.c.nodes[l].id)
+	}
 	for i, p := range positions {
-		if p != i+1 {
-			return 0, fmt.Errorf("leader %s: command entry %d carries position %d", r.c.nodes[l].id, i+1, p)
+		if p != positions[0]+i {
+			return 0, fmt.Errorf("leader %s: command entry %d carries position %d after %d", r.c.nodes[l].id, i+1, p, positions[0]+i-1)
 		}
 	}
+	m := positions[len(positions)-1]
 	for p := range r.acked {
-		if p > len(positions) {
-			return 0, fmt.Errorf("acknowledged position %d is missing from the new leader's log (it holds 1..%d)", p, len(positions))
+		if p > m {
+			return 0, fmt.Errorf("acknowledged position %d is missing from the new leader's log (it holds up to %d)", p, m)
 		}
 	}
-	return len(positions) + 1, nil
+	return m + 1, nil
 }

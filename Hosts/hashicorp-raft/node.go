@@ -49,6 +49,8 @@ func runNode(args []string) {
 	threshold := fs.Uint64("snapshot-threshold", 8192, "raft SnapshotThreshold")
 	trailing := fs.Uint64("trailing-logs", 10240, "raft TrailingLogs")
 	interval := fs.Duration("snapshot-interval", 120*time.Second, "raft SnapshotInterval")
+	election := fs.Duration("election-timeout", 300*time.Millisecond,
+		"raft HeartbeatTimeout and ElectionTimeout (LeaderLeaseTimeout is half); hashicorp's default is 1s")
 	fs.Parse(args)
 	for _, a := range []string{*bind, *control} {
 		if !strings.HasPrefix(a, "127.0.0.1:") {
@@ -58,7 +60,7 @@ func runNode(args []string) {
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		die("%v", err)
 	}
-	n, err := startNode(*store, *id, *dir, *bind, *peers, *bootstrap, *threshold, *trailing, *interval)
+	n, err := startNode(*store, *id, *dir, *bind, *peers, *bootstrap, *threshold, *trailing, *interval, *election)
 	if err != nil {
 		die("node %s: %v", *id, err)
 	}
@@ -66,12 +68,12 @@ func runNode(args []string) {
 }
 
 func startNode(store, id, dir, bind, peers string, bootstrap bool, threshold, trailing uint64,
-	interval time.Duration) (*node, error) {
+	interval, election time.Duration) (*node, error) {
 	conf := raft.DefaultConfig()
 	conf.LocalID = raft.ServerID(id)
-	conf.HeartbeatTimeout = 300 * time.Millisecond
-	conf.ElectionTimeout = 300 * time.Millisecond
-	conf.LeaderLeaseTimeout = 150 * time.Millisecond
+	conf.HeartbeatTimeout = election
+	conf.ElectionTimeout = election
+	conf.LeaderLeaseTimeout = election / 2
 	conf.CommitTimeout = 5 * time.Millisecond
 	conf.SnapshotThreshold = threshold
 	conf.TrailingLogs = trailing
