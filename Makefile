@@ -2,7 +2,12 @@
 SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libxxhash-dev
 
-.PHONY: deps build test crash-test tsan bench bench-full fuzz clean
+.PHONY: deps build test c-test host-test crash-test tsan bench-raft bench bench-full fuzz clean
+
+# Where swift build puts products, and the Swift runtime's libraries (for programs linking MetaEngineC).
+BIN_DIR = $(shell $(SWIFT) build --show-bin-path)
+SWIFT_RUNTIME = $(shell $(SWIFT) -print-target-info | sed -n '/"runtimeLibraryPaths"/{n;s/[ ",]//g;p;}')
+CC ?= cc
 
 # Installs the Debian -dev packages the C modules link against, when they are missing.
 deps:
@@ -22,6 +27,35 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) c-test
+	$(MAKE) host-test
+
+# The plain C test of the C ABI (every function of metaengine.h), against the built libMetaEngineC.
+c-test:
+	$(SWIFT) build --product MetaEngineC
+	mkdir -p .build/c-test
+	$(CC) -std=c99 -Wall -Wextra -Werror -I Sources/CMetaEngine/include Tests/MetaEngineCTests/*.c \
+	  -L $(BIN_DIR) -lMetaEngineC -o .build/c-test/metaengine_test
+	rm -rf .build/c-test/scratch && mkdir -p .build/c-test/scratch
+	LD_LIBRARY_PATH=$(BIN_DIR):$(SWIFT_RUNTIME) .build/c-test/metaengine_test .build/c-test/scratch Fixtures/influxdb
+	rm -rf .build/c-test/scratch
+
+# InfluxDB's meta store on hashicorp/raft (Hosts/hashicorp-raft, Go over the C ABI): three node processes on
+# 127.0.0.1 replay every fixture stream, then the fault test (leader SIGKILL, restart, wipe + snapshot
+# install), on MetaEngine and on the raft-boltdb baseline. Installs the Debian Go packages it needs.
+HOST_RUN := Hosts/hashicorp-raft/run
+HOST_WORK := .build/host-test
+host-test: deps
+	rm -rf $(HOST_WORK)
+	$(HOST_RUN) conformance --store metaengine --fixtures Fixtures/influxdb --work $(HOST_WORK)/conformance-metaengine
+	$(HOST_RUN) conformance --store boltdb --fixtures Fixtures/influxdb --work $(HOST_WORK)/conformance-boltdb
+	$(HOST_RUN) faults --store metaengine --work $(HOST_WORK)/faults-metaengine
+	$(HOST_RUN) faults --store boltdb --work $(HOST_WORK)/faults-boltdb
+
+# The raft-influx benchmark: both stores, 100,000 generated commands, interleaved rounds (release build).
+BENCH_RAFT_ARGS ?=
+bench-raft: deps
+	HOST_SWIFT_CONFIG=release $(HOST_RUN) bench --work .build/bench-raft $(BENCH_RAFT_ARGS)
 
 # The SIGKILL test (metactl log append killed at random moments, every durability mode in turn) with
 # ROUNDS rounds; `make test` runs it with 42.

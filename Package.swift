@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "MetaInflux", targets: ["MetaInflux"]),
         .library(name: "MetaKV", targets: ["MetaKV"]),
         .library(name: "MetaEngine", targets: ["MetaEngine"]),
+        // The C ABI (header: Sources/CMetaEngine/include/metaengine.h) for hosts in other languages.
+        .library(name: "MetaEngineC", type: .dynamic, targets: ["MetaEngineC"]),
         .executable(name: "metactl", targets: ["metactl"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
@@ -58,6 +60,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // The C ABI: the header and the allocation-free C helpers, then the Swift @_cdecl implementation.
+        .target(name: "CMetaEngine", path: "Sources/CMetaEngine"),
+        .target(name: "MetaEngineC", dependencies: ["CMetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux"]),
 
         // Executables on top.
         .executableTarget(
