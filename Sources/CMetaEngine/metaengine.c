@@ -20,6 +20,7 @@ const char *me_code_name(int code) {
     case ME_E_EXISTS: return "ME_E_EXISTS";
     case ME_E_FORMAT: return "ME_E_FORMAT";
     case ME_E_INTERNAL: return "ME_E_INTERNAL";
+    case ME_E_WOULD_TRUNCATE_COMMITTED: return "ME_E_WOULD_TRUNCATE_COMMITTED";
     default: return "ME_E_UNKNOWN";
     }
 }

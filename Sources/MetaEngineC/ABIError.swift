@@ -42,6 +42,7 @@ func abiCode(_ error: any Error) -> Int32 {
         case .io: return Int32(ME_E_IO)
         case .closed: return Int32(ME_E_CLOSED)
         case .invalidArgument: return Int32(ME_E_ARGUMENT)
+        case .wouldTruncateCommitted: return Int32(ME_E_WOULD_TRUNCATE_COMMITTED)
         }
     case let e as SnapshotError:
         switch e {

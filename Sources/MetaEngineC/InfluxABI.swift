@@ -98,18 +98,6 @@ public func me_influx_clone(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Opa
     }
 }
 
-/// Adapts a snapshot writer handle to MetaFSM's sink (the writer's store lock is held by the caller).
-struct WriterSink: MetaFSM.SnapshotSink {
-    let writer: SnapshotWriter
-    mutating func write(_ bytes: UnsafeRawBufferPointer) throws { try writer.write(bytes) }
-}
-
-/// Adapts a snapshot reader handle to MetaFSM's source.
-struct ReaderSource: MetaFSM.SnapshotSource {
-    let reader: SnapshotReader
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try reader.read(into: buffer) }
-}
-
 @_cdecl("me_influx_write_snapshot")
 public func me_influx_write_snapshot(_ p: OpaquePointer?, _ w: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
@@ -118,7 +106,7 @@ public func me_influx_write_snapshot(_ p: OpaquePointer?, _ w: OpaquePointer?, _
         let machine = m.lock.run { m.machine }
         try w.owner.lock.run {
             guard let writer = w.writer else { throw ABIError.closed("snapshot writer") }
-            var sink = WriterSink(writer: writer)
+            var sink = writer  // a SnapshotSink (the writer's store lock is held here)
             try machine.writeSnapshot(to: &sink)
         }
     }
@@ -137,7 +125,7 @@ public func me_influx_restore(_ p: OpaquePointer?, _ r: OpaquePointer?, _ err: U
                     Int32(ME_E_FORMAT), "snapshot \(reader.meta.id) holds kind \"\(reader.meta.stateMachineKind)\", not \"\(InfluxStateMachine.kind)\"")
             }
             reader.rewind()
-            var source = ReaderSource(reader: reader)
+            var source = reader  // a SnapshotSource
             try restored.restoreSnapshot(from: &source)
         }
         m.lock.run { m.machine = restored }

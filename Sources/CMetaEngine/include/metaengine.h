@@ -47,7 +47,8 @@ enum {
     ME_E_BUFFER_TOO_SMALL = 12,/* cap < *len: nothing copied, *len says what is needed */
     ME_E_EXISTS = 13,          /* that snapshot is already published */
     ME_E_FORMAT = 14,          /* bytes that are not a valid snapshot / meta.db / command stream */
-    ME_E_INTERNAL = 15         /* anything else (a bug): the message says what */
+    ME_E_INTERNAL = 15,        /* anything else (a bug): the message says what */
+    ME_E_WOULD_TRUNCATE_COMMITTED = 16 /* a truncation at or below the durable commit index, refused */
 };
 
 /* Where a failure is described. Caller-owned; `message` is always NUL-terminated (truncated to fit). */
