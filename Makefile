@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libxxhash-dev
 
-.PHONY: deps build test bench bench-full fuzz clean
+.PHONY: deps build test crash-test tsan bench bench-full fuzz clean
 
 # Installs the Debian -dev packages the C modules link against, when they are missing.
 deps:
@@ -22,6 +22,21 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# The SIGKILL test (metactl log append killed at random moments, every durability mode in turn) with
+# ROUNDS rounds; `make test` runs it with 42.
+ROUNDS ?= 1000
+crash-test: deps
+	$(SWIFT) build --build-tests
+	METALOG_CRASH_ROUNDS=$(ROUNDS) $(SWIFT) test --skip-build --disable-swift-testing \
+	  --filter 'LogCrashTests.testSIGKILLDuringSyncedAppendsLosesNoAcknowledgedEntry'
+
+# Thread sanitizer over MetaLog's concurrent tests (readers with a writer, group commit with threads and
+# with a thousand async proposers, the 8-writer power-loss scenario), in its own scratch path.
+TSAN_TESTS := MetaLogTests.ConcurrencyTests|MetaLogTests.RaftStorageTests/testAppendAsync|MetaLogTests.PowerLossTests/testGroupCommit|MetaLogTests.FaultInjectionTests/testFailedFsyncInGroupCommit
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --disable-swift-testing --filter '$(TSAN_TESTS)'
 
 # A short run of every workload (under two minutes).
 bench: deps
@@ -51,4 +66,4 @@ fuzz: deps
 	.build-fuzz/release/LogFuzz fuzz-corpus/log fuzz-corpus/log-seeds $(FUZZ_RUN)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-tsan

@@ -57,8 +57,22 @@ struct Inspection {
                 continue
             }
             let scanner = FrameScanner(map: map, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
-            let footer = Footer.decode(map, fileSize: size, baseIndex: file.baseIndex)
             var scan: FrameScanner.Scan
+            var footer = Footer.decode(map, fileSize: size, baseIndex: file.baseIndex)
+            if isLast {
+                // As opening does: the last segment's footer counts only if its frames all check out;
+                // otherwise (a torn footer write, frames lost under a footer) it is an unsealed segment
+                // whose tail is classified as torn or corrupt.
+                switch footer {
+                case let .valid(offsets, footerStart):
+                    let check = scanner.scan(limit: footerStart)
+                    if check.end != footerStart || check.offsets != offsets { footer = .absent }
+                case .damaged:
+                    footer = .absent
+                case .absent:
+                    break
+                }
+            }
             switch footer {
             case let .valid(offsets, footerStart):
                 info.sealed = true

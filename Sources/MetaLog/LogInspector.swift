@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One segment as `LogInspector.verify` found it.
 public struct SegmentInfo: Sendable, Equatable {
     /// File name inside the log directory.
@@ -52,10 +60,30 @@ public struct RepairReport: Sendable, Equatable {
 /// Offline checks and repair (used by `metactl log verify|repair`), without opening the log for writes.
 public enum LogInspector {
     /// Checks every header, frame and footer of every segment plus the first-index and hard-state files;
-    /// never modifies anything and does not take the directory lock. Throws only if the directory cannot
-    /// be read. Cost: reads every byte of the log once.
+    /// never modifies anything. Holds the directory lock shared while it reads, so a `Log` cannot trim
+    /// the files underneath it (which would give false corruption reports or a SIGBUS from the mapping):
+    /// throws `.locked` while a `Log` has the directory open. Throws `.io` if the directory cannot be
+    /// read. Cost: reads every byte of the log once.
     public static func verify(directory: String) throws -> VerifyReport {
-        try Inspection.run(PosixFileSystem(), directory: directory).report
+        let lock = try sharedLock(directory)
+        defer { unlock(lock) }
+        return try Inspection.run(PosixFileSystem(), directory: directory).report
+    }
+
+    /// Takes the directory lock shared, non-blocking (nil when the log never had a lock file: no writer
+    /// ever opened it). Throws `.locked` while a `Log` (which holds it exclusively) has it open.
+    static func sharedLock(_ directory: String) throws(LogError) -> Int32? {
+        let fd = Glibc.open(directory + "/LOCK", O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        if flock(fd, LOCK_SH | LOCK_NB) != 0 {
+            Glibc.close(fd)
+            throw LogError.locked(directory: directory)
+        }
+        return fd
+    }
+
+    static func unlock(_ fd: Int32?) {
+        if let fd { Glibc.close(fd) }
     }
 
     /// Repairs the log: a segment whose frames are all intact but whose footer is damaged gets its footer

@@ -3,10 +3,13 @@ extension LogInspector {
     /// reading the files directly: read-only, no directory lock, nothing cut or repaired. Entries of a torn
     /// tail (what opening would cut) are not visited. `body` returns false to stop. Throws `.corruption`
     /// (file, offset, index) at damage in a sealed segment or a header, `.io` if a file cannot be read.
+    /// Holds the directory lock shared meanwhile (throws `.locked` while a `Log` has it open).
     /// Cost: maps each segment once; one CRC check per visited frame.
     public static func forEachEntry(
         directory: String, from: UInt64 = 0, _ body: (EntryHeader, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
+        let lock = try sharedLock(directory)
+        defer { unlock(lock) }
         let fs = PosixFileSystem()
         let files = try Log.listSegments(fs, directory: directory, cleanUp: false)
         var first: UInt64 = 0
@@ -37,8 +40,11 @@ extension LogInspector {
 
     /// The hard state stored in `directory` (all zeros if none was saved), read without the lock: the
     /// newest (highest seq) of the `hardstate` file and the hard-state records of the last segment.
-    /// Throws `.corruption` if the file is damaged, `.io` if the directory cannot be read.
+    /// Throws `.corruption` if the file is damaged, `.io` if the directory cannot be read, `.locked`
+    /// while a `Log` has the directory open (use `Log.hardState` there).
     public static func hardState(directory: String) throws -> HardState {
+        let lock = try sharedLock(directory)
+        defer { unlock(lock) }
         let fs = PosixFileSystem()
         let files = try Log.listSegments(fs, directory: directory, cleanUp: false)
         var best: (seq: UInt64, state: HardState) = (0, HardState())

@@ -1,11 +1,11 @@
 extension Log {
     /// Drops every entry after `index` (a Raft log conflict); durable before it returns. Whole segments
     /// past `index` are deleted newest first, each unlink made durable (directory fsync) before the next,
-    /// so a crash never leaves a gap between segments; the segment holding `index` is cut after it and
-    /// becomes the active segment again. `index >= lastIndex` does nothing; `index < firstIndex - 1`
+    /// so a crash never leaves a gap between segments; the segment holding `index` gets a truncation
+    /// record after its frames and becomes the active segment again. `index >= lastIndex` does nothing; `index < firstIndex - 1`
     /// throws `.compacted`; with `LogOptions.protectCommitted`, dropping an entry at or below the hard
     /// state's commit index throws `.wouldTruncateCommitted(index: index + 1, commit:)` and changes
-    /// nothing. Cost: one directory fsync per segment removed plus one or two syncs.
+    /// nothing. Cost: one directory fsync per segment removed plus one fdatasync.
     public func truncate(after index: UInt64) throws {
         writer.lock()
         defer { writer.unlock() }
@@ -18,15 +18,21 @@ extension Log {
         try truncateLocked(after: index)
     }
 
-    /// `truncate(after:)` without the checks. Needs `writer`; `first - 1 <= index < last`.
+    /// `truncate(after:)` without the checks, durable on return. Needs `writer`; `first - 1 <= index < last`.
     func truncateLocked(after index: UInt64) throws(LogError) {
-        // The newest hard state must not go with the cut: checkpoint it to its file first.
-        if let location = hardLocation, let holder = segments.first(where: { $0.id == location.segment }) {
-            let cutsIt = holder.baseIndex > index
-                || (holder.endIndex - 1 > index && Int(holder.offsets[Int(index + 1 - holder.baseIndex)]) <= location.offset)
-            if cutsIt { try checkpointHardStateLocked() }
+        if try cutLocked(after: index) { try syncLocked(force: true) }
+    }
+
+    /// Drops the entries after `index`: deletes whole segments past it (newest first, each unlink made
+    /// durable before the next, so a crash never leaves a gap), then writes a truncation record after the
+    /// frames of the segment holding `index` (not synced: returns true when the caller must sync). The old
+    /// frames are never overwritten or cut, so a crash before the sync leaves them intact: recovery then
+    /// finds the old log or the truncated one, never damage. Needs `writer`.
+    func cutLocked(after index: UInt64) throws(LogError) -> Bool {
+        // The newest hard state must not go with a deleted segment: checkpoint it to its file first.
+        if let location = hardLocation, let holder = segments.first(where: { $0.id == location.segment }), holder.baseIndex > index {
+            try checkpointHardStateLocked()
         }
-        // Delete whole segments after `index`, newest first, each durably.
         while let segment = segments.last, segment.baseIndex > index {
             state.withWriteLock {
                 segments.removeLast()
@@ -37,23 +43,42 @@ extension Log {
             do { try fs.unlink(segment.path) } catch { throw mapError(error) }
             do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
         }
+        var wrote = false
         if let segment = segments.last, segment.endIndex - 1 > index {
-            let cut = Int(segment.offsets[Int(index + 1 - segment.baseIndex)])
+            if segment.sealed {
+                // Append after the frames again: the footer is overwritten by the record and zeros, and
+                // the file grows back to a full segment (a crash keeps either the valid footer, or a
+                // damaged one that opening treats as a torn tail).
+                let oldSize = segment.fileSize
+                try growActive(segment, to: max(options.segmentBytes, segment.dataEnd + 2 * SegmentFormat.frameHeaderSize
+                                                    + Footer.size(count: segment.count)))
+                state.withWriteLock { segment.sealed = false }
+                dirtyUntil = max(dirtyUntil, oldSize)
+                zeroedEnd = max(segment.dataEnd, oldSize)
+                writebackStart = segment.dataEnd
+            } else if !fits(segment, bytes: SegmentFormat.frameHeaderSize, entries: 0) {
+                try growActive(segment, to: segment.dataEnd + SegmentFormat.frameHeaderSize + Footer.size(count: segment.count))
+            }
+            let newSynced = min(synced, index)
+            let lag = index - newSynced
+            Frame.writeTruncation(writeBuffer, after: index, syncLag: lag > UInt64(UInt32.max) ? UInt32.max : UInt32(lag),
+                                  salt: segment.salt)
+            setSynced(newSynced)
+            lastMarked = min(lastMarked, index)
+            try writeFrames(segment, bytes: SegmentFormat.frameHeaderSize)
             state.withWriteLock {
                 segment.offsets.removeSubrange(Int(index + 1 - segment.baseIndex)...)
-                segment.dataEnd = cut
-                last = index
+                segment.dataEnd += SegmentFormat.frameHeaderSize
             }
-            try cutTail(segment, at: cut)
-        } else if let segment = segments.last, segment.sealed == false {
-            zeroedEnd = min(zeroedEnd, segment.dataEnd)
+            wrote = true
         }
         state.withWriteLock {
-            last = index
+            last = min(last, index)
             terms.truncate(after: index)
         }
         setSynced(min(synced, index))
         lastMarked = min(lastMarked, index)
+        return wrote
     }
 
     /// Drops every entry through `index` (after a snapshot that covers them): records the new first

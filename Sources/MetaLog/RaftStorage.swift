@@ -29,9 +29,8 @@ extension Log {
     /// replaced (conflict overwrite). `hardState`, when given, becomes durable together with the entries
     /// (a hard-state record written after them in the active segment). One durable sync for the whole
     /// call per the durability policy (none in manual durability: both are durable after `sync()`); a
-    /// conflict in the active segment is written as a truncation record plus the new frames, so it too
-    /// costs one sync, while a conflict reaching into sealed segments first deletes or cuts them (a
-    /// directory fsync per segment deleted, plus one sync for the cut).
+    /// conflict is written as a truncation record plus the new frames, so it too costs one fdatasync,
+    /// plus one directory fsync per newer segment it deletes when it reaches into sealed segments.
     /// Throws `.wouldTruncateCommitted(index: firstIndex, commit:)` when `LogOptions.protectCommitted` and
     /// an entry at or below the hard state's commit index would be replaced; `.nonContiguous` when
     /// `firstIndex > lastIndex + 1` or `firstIndex < self.firstIndex` (compacted); `.invalidArgument`
@@ -146,27 +145,9 @@ extension Log {
         if options.protectCommitted && firstIndex <= hard.commit {
             throw LogError.wouldTruncateCommitted(index: firstIndex, commit: hard.commit)
         }
-        let after = firstIndex - 1
-        if let active = segments.last, !active.sealed, after + 1 >= active.baseIndex,
-            fits(active, bytes: SegmentFormat.frameHeaderSize, entries: 0)
-        {
-            // A truncation record after the old frames: they stay intact until the record is durable.
-            let newSynced = min(synced, after)
-            let lag = after - newSynced
-            Frame.writeTruncation(writeBuffer, after: after, syncLag: lag > UInt64(UInt32.max) ? UInt32.max : UInt32(lag),
-                                  salt: active.salt)
-            setSynced(newSynced)
-            lastMarked = min(lastMarked, after)
-            try writeFrames(active, bytes: SegmentFormat.frameHeaderSize)
-            state.withWriteLock {
-                active.offsets.removeSubrange(Int(after + 1 - active.baseIndex)...)
-                active.dataEnd += SegmentFormat.frameHeaderSize
-                last = after
-                terms.truncate(after: after)
-            }
-            return
-        }
-        try truncateLocked(after: after)
+        // A truncation record after the old frames (which stay intact until it is durable); the
+        // append's own sync makes both durable. Segments wholly past it are deleted durably first.
+        _ = try cutLocked(after: firstIndex - 1)
     }
 
     /// Writes `newState` as a hard-state record in the active segment (not synced: returns true, the

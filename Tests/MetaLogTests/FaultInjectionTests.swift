@@ -140,6 +140,7 @@ final class FaultInjectionTests: XCTestCase {
             XCTAssertEqual(reopened.lastIndex, index + 2, "\(durability)")
             for i in UInt64(1)..<index { XCTAssertEqual(try reopened.entry(at: i).payload, testPayload(i, size: 90)) }
             for i in index...(index + 2) { XCTAssertEqual(try reopened.entry(at: i).payload, testPayload(i, size: 20)) }
+            try reopened.close()
             XCTAssertEqual(try LogInspector.verify(directory: directory).problems, [])
         }
     }

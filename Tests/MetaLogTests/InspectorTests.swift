@@ -143,9 +143,18 @@ final class InspectorTests: XCTestCase {
     func testHardStateReadWithoutOpening() throws {
         let directory = makeTemporaryDirectory(self)
         XCTAssertThrowsError(try LogInspector.hardState(directory: directory))
-        let log = try Log(directory: directory)
-        XCTAssertEqual(try LogInspector.hardState(directory: directory), HardState())
-        try log.saveHardState(HardState(term: 4, vote: 2, commit: 1, context: [5]))
+        var log: Log? = try Log(directory: directory)
+        // While a Log has the directory open the inspector stays out (the writer trims files).
+        assertThrows(.locked(directory: directory)) { try LogInspector.hardState(directory: directory) }
+        assertThrows(.locked(directory: directory)) { try LogInspector.verify(directory: directory) }
+        assertThrows(.locked(directory: directory)) { try LogInspector.forEachEntry(directory: directory) { _, _ in true } }
+        try log?.saveHardState(HardState(term: 4, vote: 2, commit: 1, context: [5]))
+        try log?.close()
         XCTAssertEqual(try LogInspector.hardState(directory: directory), HardState(term: 4, vote: 2, commit: 1, context: [5]))
+        log = try Log(directory: directory)
+        try log?.append(makeBatch(first: 1, count: 2))
+        try log?.saveHardState(HardState(term: 5, vote: 0, commit: 2))
+        log = nil  // released without close: the record in the segment is the newest hard state
+        XCTAssertEqual(try LogInspector.hardState(directory: directory), HardState(term: 5, vote: 0, commit: 2))
     }
 }

@@ -65,6 +65,7 @@ final class LogBasicTests: XCTestCase {
         XCTAssertEqual(log.lastIndex, 500)
         XCTAssertEqual(log.segmentCount, files.count)
         for index in UInt64(1)...500 { XCTAssertEqual(try log.entry(at: index).payload, testPayload(index, size: 64)) }
+        try log.close()
         let report = try LogInspector.verify(directory: directory)
         XCTAssertEqual(report.problems, [])
         XCTAssertEqual(report.firstIndex, 1)

@@ -130,7 +130,9 @@ final class RaftStorageTests: XCTestCase {
             for i in UInt64(6)...8 { XCTAssertEqual(try log.entry(at: i), Entry(index: i, term: 2, payload: testPayload(i, size: 70))) }
             XCTAssertEqual(try (5...8).map { try log.term(at: $0) }, [1, 2, 2, 2])
         }
+        try log.close()
         XCTAssertEqual(try LogInspector.verify(directory: directory).problems, [])
+        log = try open(directory)
         // Gaps and compacted positions are refused.
         assertThrows(.nonContiguous(expected: 9, found: 10)) { try log.append(makeBatch(first: 10, count: 1), at: 10, hardState: nil) }
         try log.removePrefix(through: 3)
@@ -172,6 +174,7 @@ final class RaftStorageTests: XCTestCase {
         log = nil  // a process crash
         log = try open(directory)
         XCTAssertEqual(log.hardState, HardState(term: 2, vote: 0, commit: 5))
+        try log.close()
         XCTAssertEqual(try LogInspector.hardState(directory: directory), HardState(term: 2, vote: 0, commit: 5))
         XCTAssertNil(FileManager.default.contents(atPath: directory + "/hardstate"))
     }

@@ -2,9 +2,11 @@ import Foundation
 @testable import MetaLog
 import XCTest
 
-/// A fresh temporary directory, removed when the test ends.
+/// A fresh temporary directory, removed when the test ends. On tmpfs (/dev/shm) when there is one: the
+/// tests open logs thousands of times and fsync is free there; power loss is modelled by the crash-state
+/// tests, not by the disk.
 func makeTemporaryDirectory(_ test: XCTestCase, _ name: String = #function) -> String {
-    let base = FileManager.default.temporaryDirectory.path
+    let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm" : FileManager.default.temporaryDirectory.path
     let path = base + "/metalog-\(UUID().uuidString.prefix(8))"
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
