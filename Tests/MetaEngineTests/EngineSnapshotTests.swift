@@ -69,7 +69,7 @@ final class EngineSnapshotTests: XCTestCase {
         var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         let layout = try SnapshotReader(path: path).layout
         bytes[Int(layout.headerLength) + 3] ^= 0x40
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 
         engine = try MetaEngine(directory: dir, stateMachine: CounterMachine(), options: o)
         XCTAssertEqual(engine.recovery.snapshot, older)
@@ -90,7 +90,7 @@ final class EngineSnapshotTests: XCTestCase {
         let path41 = dir + "/snapshots/" + SnapshotID(index: 41, term: 1).fileName
         var b41 = [UInt8](FileManager.default.contents(atPath: path41)!)
         b41[b41.count - 5] ^= 1
-        FileManager.default.createFile(atPath: path41, contents: Data(b41))
+        _ = FileManager.default.createFile(atPath: path41, contents: Data(b41))
         // Retention (2) removed the snapshot at 20; both kept ones are damaged: the state would be empty.
         assertEngineError(.logGap(stateIndex: 0, logFirstIndex: 42)) {
             try MetaEngine(directory: dir, stateMachine: CounterMachine(), options: tight)

@@ -45,7 +45,7 @@ final class EngineCommandTests: XCTestCase {
         let layout = try SnapshotReader(path: newest).layout
         var bytes = [UInt8](FileManager.default.contents(atPath: newest)!)
         bytes[Int(layout.headerLength) + 1] ^= 0x10
-        FileManager.default.createFile(atPath: newest, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: newest, contents: Data(bytes))
         try Metactl.run(["engine", "stat", "--dir", dir], expect: 0)
         let bad = try Metactl.run(["engine", "verify", "--dir", dir], expect: 1)
         let reason = try damage(newest)
