@@ -96,9 +96,20 @@ extension MetaEngine {
     func writerLoop() {
         var ops: [WriteOp] = []
         var outcomes: [Result<ClosedRange<UInt64>, EngineError>] = []
+        var lastGroup = 0
+        var lastSyncNanos: UInt64 = 0
         while true {
             let commit: UInt64? = mu.withLock {
                 while pendingWrites.isEmpty && !closing { writerWake.wait(mu) }
+                // Group forming: callers of the previous group come back one by one (each after its apply
+                // result); wait a little (at most half the last fdatasync, at most 200 µs) until as many as
+                // last time are queued, so one sync covers them instead of the first one alone.
+                if pendingWrites.count < lastGroup && lastSyncNanos > 0 && !closing {
+                    let deadline = realtimeNanos() + min(lastSyncNanos / 2, 200_000)
+                    while pendingWrites.count < lastGroup && !closing {
+                        if !writerWake.wait(mu, untilRealtimeNanos: deadline) { break }
+                    }
+                }
                 if pendingWrites.isEmpty { return nil }
                 swap(&ops, &pendingWrites)
                 return curCommit
@@ -142,8 +153,9 @@ extension MetaEngine {
                     } else {
                         try log.sync()
                     }
+                    lastSyncNanos = monotonicNanos() - t0
                     metrics.fsyncs.increment()
-                    metrics.fsyncLatency.recordNanoseconds(Int64(monotonicNanos() - t0))
+                    metrics.fsyncLatency.recordNanoseconds(Int64(lastSyncNanos))
                     metrics.appendedEntries.increment(by: entries)
                     metrics.appendedBytes.increment(by: bytes)
                 } catch {
@@ -160,6 +172,7 @@ extension MetaEngine {
                 }
                 applyWake.signal()
             }
+            lastGroup = ops.count
             for (op, outcome) in zip(ops, outcomes) { op.done(outcome) }
             ops.removeAll(keepingCapacity: true)
         }

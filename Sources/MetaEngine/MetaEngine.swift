@@ -117,6 +117,12 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
         applyThread = EngineThread { [unowned self] in self.applyLoop() }
     }
 
+    /// An engine dropped without `close()` stops its threads and releases the log like `simulateCrash()`
+    /// (nothing more is saved; the next open replays through the last saved commit index).
+    deinit {
+        if stop() { try? log.close() }
+    }
+
     /// Same as `init(directory:stateMachine:options:)`.
     public static func open(directory: String, stateMachine: M, options: EngineOptions = EngineOptions()) throws -> MetaEngine {
         try MetaEngine(directory: directory, stateMachine: stateMachine, options: options)

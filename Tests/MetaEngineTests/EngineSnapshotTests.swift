@@ -69,7 +69,7 @@ final class EngineSnapshotTests: XCTestCase {
         var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
         let layout = try SnapshotReader(path: path).layout
         bytes[Int(layout.headerLength) + 3] ^= 0x40
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 
         engine = try MetaEngine(directory: dir, stateMachine: CounterMachine(), options: o)
         XCTAssertEqual(engine.recovery.snapshot, older)
@@ -90,7 +90,7 @@ final class EngineSnapshotTests: XCTestCase {
         let path41 = dir + "/snapshots/" + SnapshotID(index: 41, term: 1).fileName
         var b41 = [UInt8](FileManager.default.contents(atPath: path41)!)
         b41[b41.count - 5] ^= 1
-        FileManager.default.createFile(atPath: path41, contents: Data(b41))
+        _ = FileManager.default.createFile(atPath: path41, contents: Data(b41))
         // Retention (2) removed the snapshot at 20; both kept ones are damaged: the state would be empty.
         assertEngineError(.logGap(stateIndex: 0, logFirstIndex: 42)) {
             try MetaEngine(directory: dir, stateMachine: CounterMachine(), options: tight)
@@ -220,4 +220,41 @@ func blockingApplied<M>(_ engine: MetaEngine<M>, _ index: UInt64) throws -> M.Ap
     }
     done.wait()
     return try result!.get()
+}
+
+final class SnapshotConsistencyTests: XCTestCase {
+    /// Automatic snapshots are written while the apply loop keeps applying: each published snapshot must hold
+    /// exactly the state at its own index (the frozen copy), never a later one.
+    func testSnapshotsTakenWhileApplyContinuesHoldTheStateAtTheirIndex() async throws {
+        let dir = makeTemporaryDirectory(self)
+        var o = quietOptions()
+        o.commitOnDurable = true
+        o.snapshotEveryEntries = 150
+        o.retainSnapshots = 100
+        o.trailingEntries = 1000
+        o.applyBatchEntries = 7
+        let engine = try MetaEngine(directory: dir, stateMachine: CounterMachine(), options: o)
+        var model = CounterMachine()
+        var digests: [UInt64] = [model.digest]
+        for start in stride(from: UInt64(1), through: 1500, by: 10) {
+            let batch = counterBatch(start...(start + 9), term: 1, keys: 5)
+            _ = try await engine.propose(batch)
+            for i in start...(start + 9) {
+                CounterMachine.command(key: i % 5, delta: i).withUnsafeBytes { _ = model.apply(index: i, term: 1, payload: $0) }
+                digests.append(model.digest)
+            }
+        }
+        try waitApplied(engine, 1500)
+        _ = try await engine.snapshot()
+        let ids = try engine.snapshots()
+        XCTAssertGreaterThanOrEqual(ids.count, 5)
+        for id in ids {
+            var restored = CounterMachine()
+            var reader = try SnapshotReader(path: dir + "/snapshots/" + id.fileName)
+            try restored.restoreSnapshot(from: &reader)
+            XCTAssertEqual(restored.appliedIndex, id.index)
+            XCTAssertEqual(restored.digest, digests[Int(id.index)], "snapshot \(id) holds another index's state")
+        }
+        try engine.close()
+    }
 }
