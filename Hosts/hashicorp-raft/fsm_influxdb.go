@@ -76,6 +76,13 @@ func (f *goFSM) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
+// AppliedIndex is Data.Index: the last command entry applied.
+func (f *goFSM) AppliedIndex() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.data.Index
+}
+
 // MetaDB returns the state as meta.db bytes.
 func (f *goFSM) MetaDB() ([]byte, error) {
 	f.mu.Lock()

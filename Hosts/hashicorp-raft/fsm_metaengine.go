@@ -84,6 +84,18 @@ func (f *meFSM) Restore(rc io.ReadCloser) error {
 	return check(C.me_influx_restore_bytes(f.m, bytesPtr(b), C.size_t(len(b)), &e), &e)
 }
 
+// AppliedIndex is the machine's applied index (Data.Index): the last command entry applied.
+func (f *meFSM) AppliedIndex() uint64 {
+	var e C.me_error
+	var index, term C.uint64_t
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if check(C.me_influx_applied(f.m, &index, &term, &e), &e) != nil {
+		return 0
+	}
+	return uint64(index)
+}
+
 // MetaDB returns the state as meta.db bytes.
 func (f *meFSM) MetaDB() ([]byte, error) {
 	f.mu.Lock()

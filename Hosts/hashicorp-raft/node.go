@@ -28,6 +28,9 @@ import (
 type metaFSM interface {
 	raft.FSM
 	MetaDB() ([]byte, error)
+	// AppliedIndex is the index of the last command entry the FSM has applied (Data.Index). raft's own
+	// AppliedIndex moves when entries are handed to the FSM goroutine, before they are applied.
+	AppliedIndex() uint64
 }
 
 type node struct {
@@ -164,6 +167,7 @@ type nodeStatus struct {
 	LogFirst          uint64 `json:"log_first"`
 	LogLast           uint64 `json:"log_last"`
 	LastSnapshotIndex uint64 `json:"last_snapshot_index"`
+	FSMIndex          uint64 `json:"fsm_index"`
 }
 
 // proposeResult is what POST /propose answers: how many commands (a prefix) were committed and
@@ -184,6 +188,7 @@ func serveControl(n *node, addr string) {
 		json.NewEncoder(w).Encode(nodeStatus{
 			State: n.raft.State().String(), Leader: string(n.raft.Leader()), Applied: n.raft.AppliedIndex(),
 			LastIndex: n.raft.LastIndex(), LogFirst: first, LogLast: last, LastSnapshotIndex: snap,
+			FSMIndex: n.fsm.AppliedIndex(),
 		})
 	})
 	// POST /propose?from=K&concurrency=C, body: a command stream (uint32 LE length + meta.Command).
