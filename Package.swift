@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C modules. No unsafeFlags anywhere: instruction sets are enabled per function.
@@ -49,7 +51,13 @@ let package = Package(
             name: "GeneratedProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["meta.proto", "etcd.proto"]),
-        .target(name: "MetaEngine", dependencies: ["MetaLog", "MetaSnapshot", "MetaFSM"]),
+        .target(
+            name: "MetaEngine",
+            dependencies: [
+                "MetaLog", "MetaSnapshot", "MetaFSM",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
 
         // Executables on top.
         .executableTarget(
@@ -94,7 +102,9 @@ let package = Package(
                 "MetaFSM", "MetaKV", "MetaSnapshot", "GeneratedProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
-        .testTarget(name: "MetaEngineTests", dependencies: ["MetaEngine"]),
-        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot"]),
+        .testTarget(
+            name: "MetaEngineTests",
+            dependencies: ["MetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux"]),
+        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot", "MetaEngine", "MetaInflux", "MetaKV"]),
     ]
 )

@@ -21,6 +21,9 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case kvRange = "kv-range"
     case kvDurable = "kv-durable"
     case kvCow = "kv-cow"
+    case engineRecover = "engine-recover"
+    case engineSnapshot = "engine-snapshot"
+    case enginePropose = "engine-propose"
     case all
 
     /// The peers' defaults (N, S, B) for the six log workloads; replay and random-read read the
@@ -120,7 +123,9 @@ struct BenchCommand: ParsableCommand {
                                  : ResultPrinter.tableFailure(workload: w.rawValue, reason: reason))
                 if json { Progress.write("error: \(w.rawValue): \(reason)\n") }
             }
-            if workload == .all, ![.appendBatch, .replay].contains(w) {
+            if workload == .all, ![.appendBatch, .replay].contains(w),
+               temporary != nil || ![.enginePropose, .engineRecover, .engineSnapshot].contains(w) {
+                // Engine directories stay under --dir for `metactl engine stat|verify`.
                 // Keep the shared log for replay/random-read; drop the rest as soon as it is measured.
                 if w != .randomRead || temporary != nil { BenchDirectory.remove(directory) }
             }
@@ -180,6 +185,16 @@ struct BenchCommand: ParsableCommand {
                 entries: entries ?? scale(w == .kvDurable ? 20_000 : 1_000_000), entryBytes: entryBytes ?? 128,
                 batch: batch ?? 1, reads: reads ?? scale(100_000), keys: keys ?? 100_000, clients: clients ?? 16)
             return [try KVWorkloads.run(w.rawValue, directory: directory, params: p)]
+        case .enginePropose:
+            try BenchDirectory.create(directory)
+            return try EngineWorkloads.propose(directory: directory, entries: entries ?? (quick ? 5_000 : 50_000),
+                                               proposers: 16, options: options)
+        case .engineRecover:
+            try BenchDirectory.create(directory)
+            return try EngineWorkloads.recover(directory: directory, keys: quick ? 100_000 : 1_000_000, options: options)
+        case .engineSnapshot:
+            try BenchDirectory.create(directory)
+            return try EngineWorkloads.snapshot(directory: directory, keys: quick ? 100_000 : 1_000_000, options: options)
         case .all:
             return []
         }

@@ -3,7 +3,7 @@ import Histogram
 /// Latency of each append call in nanoseconds (HdrHistogram, 3 significant digits, 1 ns .. 1 h), reported
 /// as p50 / p99 / p99.9 / max in microseconds. Recording is allocation-free.
 struct LatencyRecorder {
-    private var histogram = Histogram<UInt64>(
+    fileprivate var histogram = Histogram<UInt64>(
         lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
 
     /// Records one call that took `nanos` nanoseconds.
@@ -25,4 +25,9 @@ struct LatencyRecorder {
             ("max_us", us(histogram.max)),
         ]
     }
+}
+
+extension LatencyRecorder {
+    /// Adds every value `other` recorded.
+    mutating func merge(_ other: LatencyRecorder) { histogram.add(other.histogram) }
 }

@@ -3,7 +3,10 @@
 //   footerStart (8-aligned, = end of the last frame): u32 offsets[count] (file offset of each frame)
 //   zero padding to a multiple of 8
 //   trailer (40 bytes): 0 magic "MLOGFOOT" u64 | 8 firstIndex u64 | 16 count u32 | 20 crc32c(offsets) u32
-//                       24 footerStart u64 | 32 reserved u32 = 0 | 36 crc32c(trailer bytes 0..<36) u32
+//                       24 footerStart u64 | 32 flags u32 | 36 crc32c(trailer bytes 0..<36) u32
+//   flags bit 0: the entries' terms never decrease in this segment (opening then finds the term runs by
+//   binary search over frame headers; without it, by reading every frame header once). Older footers
+//   have flags 0. The first offset may be past the header (hard-state or truncation records first).
 //
 // Opening a log reads only these footers for sealed segments, so open time does not grow with log size.
 
@@ -17,7 +20,7 @@ enum Footer {
     static func size(count: Int) -> Int { ((count * 4 + 7) & ~7) + trailerSize }
 
     /// Encodes the footer for frames at `offsets` (starting at `footerStart`) into a new byte array.
-    static func encode(offsets: [UInt32], firstIndex: UInt64, footerStart: Int) -> [UInt8] {
+    static func encode(offsets: [UInt32], firstIndex: UInt64, footerStart: Int, monotonicTerms: Bool = false) -> [UInt8] {
         let total = size(count: offsets.count)
         var bytes = [UInt8](repeating: 0, count: total)
         bytes.withUnsafeMutableBytes { raw in
@@ -35,10 +38,17 @@ enum Footer {
             raw.storeBytes(of: UInt32(offsets.count).littleEndian, toByteOffset: t + 16, as: UInt32.self)
             raw.storeBytes(of: offsetsCRC.littleEndian, toByteOffset: t + 20, as: UInt32.self)
             raw.storeBytes(of: UInt64(footerStart).littleEndian, toByteOffset: t + 24, as: UInt64.self)
+            raw.storeBytes(of: UInt32(monotonicTerms ? 1 : 0).littleEndian, toByteOffset: t + 32, as: UInt32.self)
             let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[t..<(t + 36)]))
             raw.storeBytes(of: crc.littleEndian, toByteOffset: t + 36, as: UInt32.self)
         }
         return bytes
+    }
+
+    /// Whether a valid footer says the segment's terms never decrease (flags bit 0).
+    static func monotonicTerms(_ file: UnsafeRawPointer, fileSize: Int) -> Bool {
+        let t = fileSize - trailerSize
+        return UInt32(littleEndian: (file + t).loadUnaligned(fromByteOffset: 32, as: UInt32.self)) & 1 != 0
     }
 
     /// Outcome of reading a footer.
@@ -85,15 +95,12 @@ enum Footer {
         for i in 0..<count {
             let value = UInt32(littleEndian: table.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
             let position = Int(value)
-            let valid = i == 0 ? position == SegmentFormat.headerSize : position > previous
+            let valid = i == 0 ? position >= SegmentFormat.headerSize : position > previous
             guard valid, position & 7 == 0, position + SegmentFormat.frameHeaderSize <= footerStart else {
                 return .damaged(offset: Int64(footerStart + i * 4), reason: "footer offset \(position) of entry \(i) is out of order or range")
             }
             offsets[i] = value
             previous = position
-        }
-        if count == 0 && footerStart != SegmentFormat.headerSize {
-            return .damaged(offset: Int64(t + 24), reason: "empty footer but data before it")
         }
         return .valid(offsets: offsets, footerStart: footerStart)
     }

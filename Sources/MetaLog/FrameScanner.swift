@@ -22,6 +22,10 @@ struct FrameScanner {
         var stopReason: String?
         /// The durable index of the last sync marker passed, if any.
         var lastMarker: UInt64?
+        /// The hard-state record with the highest seq passed, if any: (seq, state, frame offset).
+        var hardState: (seq: UInt64, state: HardState, offset: Int)?
+        /// Whether the entries' terms never decrease in this segment.
+        var monotonicTerms = true
     }
 
     /// Validates the frame at `offset` expecting entry `index` (or a sync marker for an index below it);
@@ -32,7 +36,14 @@ struct FrameScanner {
         let frame = map + offset
         guard Frame.reservedIsZero(frame) else { return nil }
         if Frame.isMarker(frame) {
-            guard Frame.index(frame) < index, Frame.payloadLength(frame) == 0 else { return nil }
+            let flags = Frame.flags(frame)
+            guard Frame.index(frame) < index else { return nil }
+            if flags == Frame.hardStateFlag {
+                guard Frame.payloadLength(frame) >= 32 else { return nil }
+            } else {
+                guard Frame.payloadLength(frame) == 0 else { return nil }
+                if flags == Frame.truncateFlag && Frame.index(frame) &+ 1 < baseIndex { return nil }
+            }
         } else {
             guard Frame.index(frame) == index else { return nil }
         }
@@ -54,10 +65,25 @@ struct FrameScanner {
                 result.stopReason = describeInvalid(at: offset, limit: limit, expecting: index)
                 break
             }
+            let frame = map + offset
             offset += size
-            if Frame.isMarker(map + offset - size) {
-                result.lastMarker = Frame.index(map + offset - size)
+            if Frame.isMarker(frame) {
+                switch Frame.flags(frame) {
+                case Frame.markerFlag:
+                    result.lastMarker = Frame.index(frame)
+                case Frame.hardStateFlag:
+                    if let record = Frame.readHardState(frame), record.seq > (result.hardState?.seq ?? 0) {
+                        result.hardState = (record.seq, record.state, offset - size)
+                    }
+                default:  // truncation: drop the entries after the record's index
+                    let keep = Int(Frame.index(frame) &+ 1 &- baseIndex)
+                    result.offsets.removeSubrange(keep...)
+                    index = Frame.index(frame) + 1
+                }
                 continue
+            }
+            if let previous = result.offsets.last, Frame.term(map + Int(previous)) > Frame.term(frame) {
+                result.monotonicTerms = false
             }
             result.offsets.append(UInt32(offset - size))
             index += 1
@@ -71,7 +97,7 @@ struct FrameScanner {
         if offset + SegmentFormat.frameHeaderSize > limit { return "frame header cut short by the end of the data" }
         let frame = map + offset
         if !Frame.reservedIsZero(frame) { return "reserved frame header bytes are not zero" }
-        if Frame.isMarker(frame) { return "sync marker for index \(Frame.index(frame)) where entry \(index) was expected" }
+        if Frame.isMarker(frame) { return "record (flags \(Frame.flags(frame))) for index \(Frame.index(frame)) where entry \(index) was expected" }
         if Frame.index(frame) != index { return "frame index \(Frame.index(frame)) where \(index) was expected" }
         if SegmentFormat.frameSize(Frame.payloadLength(frame)) > limit - offset {
             return "frame length \(Frame.payloadLength(frame)) runs past the end of the data"

@@ -1,9 +1,14 @@
 // Small metadata files replaced atomically: write "<name>.tmp", fsync it, rename over "<name>", fsync
 // the directory. A crash leaves either the old or the new file; each carries a CRC32C.
 //
-// "hardstate":   0 magic "MLOGHARD" u64 | 8 version u32 = 1 | 12 contextLength u32 | 16 term u64
-//                24 vote u64 | 32 commit u64 | 40 context bytes | 40+n crc32c(bytes 0..<40+n) u32
-// "first-index": 0 magic "MLOGFRST" u64 | 8 firstIndex u64 | 16 crc32c(bytes 0..<16) u32 | 20 reserved u32
+// "hardstate" v2: 0 magic "MLOGHARD" u64 | 8 version u32 = 2 | 12 contextLength u32 | 16 term u64
+//                24 vote u64 | 32 commit u64 | 40 seq u64 | 48 context bytes | 48+n crc32c(bytes 0..<48+n) u32
+//             v1 (still read, seq 0): as v2 without the seq field: context at 40, crc at 40+n.
+//   The file is the checkpoint of the hard state; a newer one (higher seq) may be a record in the last
+//   segment (SegmentFormat.swift).
+// "first-index" v2: 0 magic "MLOGFRST" u64 | 8 firstIndex u64 | 16 boundaryTerm u64 (term of firstIndex-1)
+//                   24 crc32c(bytes 0..<24) u32 | 28 reserved u32 = 0       (32 bytes)
+//             v1 (still read; boundary term unknown): magic | firstIndex | crc32c(0..<16) u32 | reserved u32 (24 bytes)
 
 /// Which step of an atomic file replacement failed (fsync failures make the log fail-stop).
 struct MetaFileFailure: Error {
@@ -18,70 +23,84 @@ enum MetaFiles {
     static let hardStateMagic: UInt64 = 0x4452_4148_474F_4C4D  // "MLOGHARD"
     static let firstIndexMagic: UInt64 = 0x5453_5246_474F_4C4D  // "MLOGFRST"
 
-    static func encode(_ state: HardState) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 44 + state.context.count)
+    static func encode(_ state: HardState, seq: UInt64) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 52 + state.context.count)
         bytes.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: hardStateMagic.littleEndian, toByteOffset: 0, as: UInt64.self)
-            raw.storeBytes(of: UInt32(1).littleEndian, toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: UInt32(2).littleEndian, toByteOffset: 8, as: UInt32.self)
             raw.storeBytes(of: UInt32(state.context.count).littleEndian, toByteOffset: 12, as: UInt32.self)
             raw.storeBytes(of: state.term.littleEndian, toByteOffset: 16, as: UInt64.self)
             raw.storeBytes(of: state.vote.littleEndian, toByteOffset: 24, as: UInt64.self)
             raw.storeBytes(of: state.commit.littleEndian, toByteOffset: 32, as: UInt64.self)
-            for (i, byte) in state.context.enumerated() { raw[40 + i] = byte }
-            let end = 40 + state.context.count
+            raw.storeBytes(of: seq.littleEndian, toByteOffset: 40, as: UInt64.self)
+            for (i, byte) in state.context.enumerated() { raw[48 + i] = byte }
+            let end = 48 + state.context.count
             let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<end]))
             raw.storeBytes(of: crc.littleEndian, toByteOffset: end, as: UInt32.self)
         }
         return bytes
     }
 
-    /// Decodes a hard-state file; throws `.corruption` naming the bad offset.
-    static func decodeHardState(_ bytes: [UInt8]) throws -> HardState {
+    /// Decodes a hard-state file (v1 or v2) into (seq, state); throws `.corruption` naming the bad offset.
+    static func decodeHardState(_ bytes: [UInt8]) throws -> (seq: UInt64, state: HardState) {
         func bad(_ offset: Int, _ reason: String) -> LogError {
             .corruption(file: hardStateName, offset: Int64(offset), index: nil, reason: reason)
         }
-        return try bytes.withUnsafeBytes { (raw) throws -> HardState in
+        return try bytes.withUnsafeBytes { (raw) throws -> (seq: UInt64, state: HardState) in
             guard raw.count >= 44 else { throw bad(raw.count, "hard-state file is \(raw.count) bytes, shorter than 44") }
             guard UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) == hardStateMagic else { throw bad(0, "bad hard-state magic") }
             let version = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-            guard version == 1 else { throw bad(8, "unsupported hard-state version \(version)") }
+            guard version == 1 || version == 2 else { throw bad(8, "unsupported hard-state version \(version)") }
+            let fixed = version == 1 ? 40 : 48
             let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
-            guard raw.count == 44 + length else { throw bad(12, "context length \(length) does not match the file size \(raw.count)") }
-            let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<(40 + length)]))
-            let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 40 + length, as: UInt32.self))
-            guard crc == stored else { throw bad(40 + length, "hard-state checksum mismatch") }
-            return HardState(
+            guard raw.count == fixed + 4 + length else {
+                throw bad(12, "context length \(length) does not match the file size \(raw.count)")
+            }
+            let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<(fixed + length)]))
+            let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: fixed + length, as: UInt32.self))
+            guard crc == stored else { throw bad(fixed + length, "hard-state checksum mismatch") }
+            let seq = version == 1 ? 0 : UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 40, as: UInt64.self))
+            return (seq, HardState(
                 term: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
                 vote: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)),
                 commit: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 32, as: UInt64.self)),
-                context: [UInt8](raw[40..<(40 + length)]))
+                context: [UInt8](raw[fixed..<(fixed + length)])))
         }
     }
 
-    static func encodeFirstIndex(_ index: UInt64) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 24)
+    static func encodeFirstIndex(_ index: UInt64, boundaryTerm: UInt64) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: firstIndexMagic.littleEndian, toByteOffset: 0, as: UInt64.self)
             raw.storeBytes(of: index.littleEndian, toByteOffset: 8, as: UInt64.self)
-            let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<16]))
-            raw.storeBytes(of: crc.littleEndian, toByteOffset: 16, as: UInt32.self)
+            raw.storeBytes(of: boundaryTerm.littleEndian, toByteOffset: 16, as: UInt64.self)
+            let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<24]))
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: 24, as: UInt32.self)
         }
         return bytes
     }
 
-    static func decodeFirstIndex(_ bytes: [UInt8]) throws -> UInt64 {
+    /// Decodes a first-index file: (first index, boundary term; nil for a v1 file, which has none).
+    static func decodeFirstIndex(_ bytes: [UInt8]) throws -> (first: UInt64, boundaryTerm: UInt64?) {
         func bad(_ offset: Int, _ reason: String) -> LogError {
             .corruption(file: firstIndexName, offset: Int64(offset), index: nil, reason: reason)
         }
-        guard bytes.count == 24 else { throw bad(min(bytes.count, 24), "first-index file is \(bytes.count) bytes, not 24") }
-        return try bytes.withUnsafeBytes { (raw) throws -> UInt64 in
+        guard bytes.count == 24 || bytes.count == 32 else {
+            throw bad(min(bytes.count, 24), "first-index file is \(bytes.count) bytes, not 24 or 32")
+        }
+        let v2 = bytes.count == 32
+        let crcAt = v2 ? 24 : 16
+        return try bytes.withUnsafeBytes { (raw) throws -> (first: UInt64, boundaryTerm: UInt64?) in
             guard UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) == firstIndexMagic else { throw bad(0, "bad first-index magic") }
-            let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<16]))
-            guard crc == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)) else {
-                throw bad(16, "first-index checksum mismatch")
+            let crc = CRC32C.extend(0, UnsafeRawBufferPointer(rebasing: raw[0..<crcAt]))
+            guard crc == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: crcAt, as: UInt32.self)) else {
+                throw bad(crcAt, "first-index checksum mismatch")
             }
-            guard raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self) == 0 else { throw bad(20, "reserved first-index bytes are not zero") }
-            return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            guard raw.loadUnaligned(fromByteOffset: crcAt + 4, as: UInt32.self) == 0 else {
+                throw bad(crcAt + 4, "reserved first-index bytes are not zero")
+            }
+            let first = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            return (first, v2 ? UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)) : nil)
         }
     }
 

@@ -108,7 +108,7 @@ struct Inspection {
         var first = files.first?.baseIndex ?? 1
         do {
             if let bytes = try MetaFiles.read(fs, directory + "/" + MetaFiles.firstIndexName) {
-                do { first = max(first, try MetaFiles.decodeFirstIndex(bytes)) } catch { report.problems.append(error as? LogError ?? .invalidArgument("\(error)")) }
+                do { first = max(first, try MetaFiles.decodeFirstIndex(bytes).first) } catch { report.problems.append(error as? LogError ?? .invalidArgument("\(error)")) }
             }
             if let bytes = try MetaFiles.read(fs, directory + "/" + MetaFiles.hardStateName) {
                 do { _ = try MetaFiles.decodeHardState(bytes) } catch { report.problems.append(error as? LogError ?? .invalidArgument("\(error)")) }

@@ -33,12 +33,24 @@ public final class Log: @unchecked Sendable {
     @exclusivity(unchecked) var isClosed = false
     @exclusivity(unchecked) var hard = HardState()
     @exclusivity(unchecked) var report = RecoveryReport(segments: 0, tornTail: nil)
+    /// Runs of terms of every entry in the segments (see `term(at:)`).
+    @exclusivity(unchecked) var terms = TermTable()
+    /// The term of `first - 1` (the snapshot boundary), kept durably in the first-index file.
+    @exclusivity(unchecked) var boundaryTerm: UInt64 = 0
+    /// The highest index known durable (`durableIndex`).
+    @exclusivity(unchecked) var synced: UInt64 = 0
 
     // Writer-only state (under `writer`).
     @exclusivity(unchecked) var writeBuffer: UnsafeMutableRawPointer
     @exclusivity(unchecked) var writeCapacity: Int
     @exclusivity(unchecked) var frameStarts: [UInt32] = []
-    @exclusivity(unchecked) var durableIndex: UInt64 = 0
+    /// Sequence number of the current hard state (0: never saved); the highest on disk wins at open.
+    @exclusivity(unchecked) var hardSeq: UInt64 = 0
+    /// Where the newest hard state is on disk: a record in the active segment (id, offset), or nil for
+    /// the `hardstate` file.
+    @exclusivity(unchecked) var hardLocation: (segment: UInt64, offset: Int)?
+    /// Term runs of the entries being written, published with them (reused buffer).
+    @exclusivity(unchecked) var pendingRuns: [(index: UInt64, term: UInt64)] = []
     @exclusivity(unchecked) var nextSegmentId: UInt64 = 1
     @exclusivity(unchecked) var zeroedEnd = 0
     @exclusivity(unchecked) var dirtyUntil = 0

@@ -23,6 +23,9 @@ public enum LogError: Error, CustomStringConvertible, Equatable, Sendable {
     case closed
     /// An argument was out of the accepted range (for example an entry larger than 4 GiB).
     case invalidArgument(String)
+    /// With `LogOptions.protectCommitted`: the call would drop entry `index` (the first it would drop),
+    /// at or below the hard state's commit index `commit`. Nothing was changed.
+    case wouldTruncateCommitted(index: UInt64, commit: UInt64)
 
     /// A sentence a person can act on.
     public var description: String {
@@ -49,6 +52,8 @@ public enum LogError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the log is closed"
         case let .invalidArgument(text):
             return "invalid argument: \(text)"
+        case let .wouldTruncateCommitted(index, commit):
+            return "refusing to drop entry \(index): entries up to the commit index \(commit) are committed"
         }
     }
 

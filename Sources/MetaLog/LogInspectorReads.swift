@@ -11,7 +11,7 @@ extension LogInspector {
         let files = try Log.listSegments(fs, directory: directory, cleanUp: false)
         var first: UInt64 = 0
         if let bytes = try MetaFiles.read(fs, directory + "/" + MetaFiles.firstIndexName) {
-            first = try MetaFiles.decodeFirstIndex(bytes)
+            first = try MetaFiles.decodeFirstIndex(bytes).first
         }
         let start = max(from, first)
         for (position, file) in files.enumerated() {
@@ -35,14 +35,22 @@ extension LogInspector {
         }
     }
 
-    /// The hard state stored in `directory` (all zeros if none was saved), read without the lock.
+    /// The hard state stored in `directory` (all zeros if none was saved), read without the lock: the
+    /// newest (highest seq) of the `hardstate` file and the hard-state records of the last segment.
     /// Throws `.corruption` if the file is damaged, `.io` if the directory cannot be read.
     public static func hardState(directory: String) throws -> HardState {
         let fs = PosixFileSystem()
-        _ = try Log.listSegments(fs, directory: directory, cleanUp: false)  // the directory must exist
-        guard let bytes = try MetaFiles.read(fs, directory + "/" + MetaFiles.hardStateName) else {
-            return HardState()
+        let files = try Log.listSegments(fs, directory: directory, cleanUp: false)
+        var best: (seq: UInt64, state: HardState) = (0, HardState())
+        if let bytes = try MetaFiles.read(fs, directory + "/" + MetaFiles.hardStateName) {
+            best = try MetaFiles.decodeHardState(bytes)
         }
-        return try MetaFiles.decodeHardState(bytes)
+        if let lastFile = files.last {
+            let (segment, scan, _) = try Log.loadSegment(
+                fs, directory: directory, file: lastFile, isLast: true, readOnly: true, verifyFrames: false)
+            segment.release(fs)
+            if let record = scan?.hardState, record.seq > best.seq { best = (record.seq, record.state) }
+        }
+        return best.state
     }
 }

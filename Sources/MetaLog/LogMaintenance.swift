@@ -1,26 +1,40 @@
 extension Log {
     /// Drops every entry after `index` (a Raft log conflict); durable before it returns. Whole segments
-    /// past `index` are deleted (newest first, then the directory is synced); the segment holding `index`
-    /// is cut after it and becomes the active segment again. `index >= lastIndex` does nothing;
-    /// `index < firstIndex - 1` throws `.compacted`. Cost: O(segments removed) plus two syncs.
+    /// past `index` are deleted newest first, each unlink made durable (directory fsync) before the next,
+    /// so a crash never leaves a gap between segments; the segment holding `index` is cut after it and
+    /// becomes the active segment again. `index >= lastIndex` does nothing; `index < firstIndex - 1`
+    /// throws `.compacted`; with `LogOptions.protectCommitted`, dropping an entry at or below the hard
+    /// state's commit index throws `.wouldTruncateCommitted(index: index + 1, commit:)` and changes
+    /// nothing. Cost: one directory fsync per segment removed plus one or two syncs.
     public func truncate(after index: UInt64) throws {
         writer.lock()
         defer { writer.unlock() }
         try checkUsable()
         if index >= last { return }
         if index + 1 < first { throw LogError.compacted(index: index, firstIndex: first) }
-        // Delete whole segments after `index`, newest first.
-        var removed = false
+        if options.protectCommitted && index + 1 <= hard.commit {
+            throw LogError.wouldTruncateCommitted(index: index + 1, commit: hard.commit)
+        }
+        try truncateLocked(after: index)
+    }
+
+    /// `truncate(after:)` without the checks. Needs `writer`; `first - 1 <= index < last`.
+    func truncateLocked(after index: UInt64) throws(LogError) {
+        // The newest hard state must not go with the cut: checkpoint it to its file first.
+        if let location = hardLocation, let holder = segments.first(where: { $0.id == location.segment }) {
+            let cutsIt = holder.baseIndex > index
+                || (holder.endIndex - 1 > index && Int(holder.offsets[Int(index + 1 - holder.baseIndex)]) <= location.offset)
+            if cutsIt { try checkpointHardStateLocked() }
+        }
+        // Delete whole segments after `index`, newest first, each durably.
         while let segment = segments.last, segment.baseIndex > index {
             state.withWriteLock {
                 segments.removeLast()
                 last = min(last, segment.baseIndex - 1)
+                terms.truncate(after: last)
             }
             segment.release(fs)
             do { try fs.unlink(segment.path) } catch { throw mapError(error) }
-            removed = true
-        }
-        if removed {
             do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
         }
         if let segment = segments.last, segment.endIndex - 1 > index {
@@ -34,28 +48,37 @@ extension Log {
         } else if let segment = segments.last, segment.sealed == false {
             zeroedEnd = min(zeroedEnd, segment.dataEnd)
         }
-        state.withWriteLock { last = index }
-        durableIndex = min(durableIndex, index)
+        state.withWriteLock {
+            last = index
+            terms.truncate(after: index)
+        }
+        setSynced(min(synced, index))
         lastMarked = min(lastMarked, index)
     }
 
     /// Drops every entry through `index` (after a snapshot that covers them): records the new first
-    /// index `index + 1` durably (atomic file replacement), then deletes segments that hold only
-    /// dropped entries. `index` may be past `lastIndex`: the log becomes empty and continues at
-    /// `index + 1`. `index < firstIndex` does nothing.
+    /// index `index + 1` and the term of `index` (the boundary `term(at: firstIndex - 1)` answers)
+    /// durably (atomic file replacement), then deletes segments that hold only dropped entries. `index`
+    /// may be past `lastIndex`: the log becomes empty and continues at `index + 1`, with boundary term 0
+    /// (unknown; `reset(after:term:)` is the call that installs a snapshot with its term).
+    /// `index < firstIndex` does nothing. Cost: three syncs plus one directory fsync.
     public func removePrefix(through index: UInt64) throws {
         writer.lock()
         defer { writer.unlock() }
         try checkUsable()
         if index < first { return }
+        let emptied = index >= last
+        let boundary = index <= last ? (terms.term(at: index) ?? 0) : 0
+        if emptied && hardLocation != nil { try checkpointHardStateLocked() }
         do {
-            try MetaFiles.replace(fs, directory: directory, name: MetaFiles.firstIndexName, bytes: MetaFiles.encodeFirstIndex(index + 1))
+            try MetaFiles.replace(fs, directory: directory, name: MetaFiles.firstIndexName,
+                                  bytes: MetaFiles.encodeFirstIndex(index + 1, boundaryTerm: boundary))
         } catch {
             throw error.wasSync ? failStop(error.error) : mapError(error.error)
         }
-        let emptied = index >= last
         state.withWriteLock {
             first = index + 1
+            boundaryTerm = boundary
             if emptied { last = index }
         }
         var removed = false
@@ -66,30 +89,15 @@ extension Log {
             do { try fs.unlink(segment.path) } catch { throw mapError(error) }
             removed = true
         }
+        state.withWriteLock {
+            if let firstSegment = segments.first { terms.dropRuns(before: firstSegment.baseIndex) } else { terms.removeAll() }
+        }
         if removed {
             do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
         }
         if emptied {
-            durableIndex = index
+            setSynced(index)
             dirtyUntil = 0
         }
-    }
-
-    /// Stores `state` atomically and durably (temporary file, fsync, rename, directory fsync): after a
-    /// crash either the old or the new hard state is read back, never a mix. A failed fsync fail-stops
-    /// the log; ENOSPC throws `.noSpace` and keeps the old state.
-    public func saveHardState(_ newState: HardState) throws {
-        writer.lock()
-        defer { writer.unlock() }
-        try checkUsable()
-        guard newState.context.count < Int(UInt32.max) - 64 else {
-            throw LogError.invalidArgument("hard-state context of \(newState.context.count) bytes is too large")
-        }
-        do {
-            try MetaFiles.replace(fs, directory: directory, name: MetaFiles.hardStateName, bytes: MetaFiles.encode(newState))
-        } catch {
-            throw error.wasSync ? failStop(error.error) : mapError(error.error)
-        }
-        state.withWriteLock { hard = newState }
     }
 }

@@ -37,11 +37,6 @@ extension Log {
         }
     }
 
-    /// The term of the entry at `index`. Throws like `withEntry`.
-    public func term(at index: UInt64) throws -> UInt64 {
-        try withEntry(at: index) { header, _ in header.term }
-    }
-
     /// Entries from `index`, at most `maxCount`, stopping before `maxBytes` of payload (but always at
     /// least one entry when `index` exists), in one buffer (frames copied from the segments with one
     /// memcpy per run of adjacent frames; every frame's CRC is checked). For replication messages and replay.

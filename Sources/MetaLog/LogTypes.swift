@@ -19,6 +19,9 @@ public struct LogOptions: Sendable {
     /// once, so open time grows with log size). Off by default: sealed segments are then checked when
     /// read (`.corruption` on read) and by `LogInspector.verify`.
     public var verifyOnOpen: Bool = false
+    /// Whether `truncate(after:)` and a conflict overwrite in `append(_:at:hardState:)` refuse to drop
+    /// an entry at or below the hard state's commit index (`.wouldTruncateCommitted`). Off by default.
+    public var protectCommitted: Bool = false
     /// The file-system seam (tests inject faults through it).
     package var fileSystem: any FileSystem = PosixFileSystem()
     /// Bytes zero-filled ahead of the write position in sync modes, so that an fdatasync after an append
@@ -30,10 +33,12 @@ public struct LogOptions: Sendable {
     package var writebackChunkBytes: Int = 1 << 20
 
     /// Options with the given rotation size and durability policy.
-    public init(segmentBytes: Int = 64 << 20, durability: Durability = .syncEveryAppend, verifyOnOpen: Bool = false) {
+    public init(segmentBytes: Int = 64 << 20, durability: Durability = .syncEveryAppend, verifyOnOpen: Bool = false,
+                protectCommitted: Bool = false) {
         self.segmentBytes = segmentBytes
         self.durability = durability
         self.verifyOnOpen = verifyOnOpen
+        self.protectCommitted = protectCommitted
     }
 }
 

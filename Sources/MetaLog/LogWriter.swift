@@ -38,23 +38,23 @@ extension Log {
     /// recovery tell synced frames from a torn tail). Skipped when nothing new is durable or the active
     /// segment has no room; ENOSPC is ignored. Needs `writer`.
     func writeMarkerLocked() throws(LogError) {
-        guard durableIndex > lastMarked, durableIndex >= first, let segment = segments.last, !segment.sealed,
+        guard synced > lastMarked, synced >= first, let segment = segments.last, !segment.sealed,
             segment.count > 0, fits(segment, bytes: SegmentFormat.frameHeaderSize, entries: 0)
         else { return }
-        Frame.writeMarker(writeBuffer, durable: durableIndex, salt: segment.salt)
+        Frame.writeMarker(writeBuffer, durable: synced, salt: segment.salt)
         do {
             try writeFrames(segment, bytes: SegmentFormat.frameHeaderSize)
         } catch LogError.noSpace {
             return
         }
         state.withWriteLock { segment.dataEnd += SegmentFormat.frameHeaderSize }
-        lastMarked = durableIndex
+        lastMarked = synced
     }
 
     func appendBatch(_ batch: EntryBatch, at expected: UInt64?) throws -> ClosedRange<UInt64> {
         guard !batch.isEmpty else { throw LogError.invalidArgument("cannot append an empty batch") }
         if options.durability == .groupCommit {
-            return try group.submit(batch, expected: expected, log: self)
+            return try group.submit(batch, expected: expected, hardState: nil, log: self)
         }
         writer.lock()
         defer { writer.unlock() }
@@ -71,12 +71,12 @@ extension Log {
     /// fdatasync of the active segment if anything is not yet durable (or always, with `force`).
     /// Needs `writer`.
     func syncLocked(force: Bool = false) throws(LogError) {
-        guard last > durableIndex || force, let segment = segments.last else {
-            durableIndex = max(durableIndex, last)
+        guard last > synced || force, let segment = segments.last else {
+            setSynced(max(synced, last))
             return
         }
         do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
-        durableIndex = last
+        setSynced(last)
     }
 
     /// Whether `bytes` more frame bytes holding `entries` more entries fit in `segment` with its footer.
@@ -121,17 +121,31 @@ extension Log {
             defer { frameStarts = starts }
             var position = 0
             var index = last + 1
-            let durable = durableIndex
+            let durable = synced
             let salt = segment.salt
             let base = segment.dataEnd
+            var runs = pendingRuns  // a local: no exclusivity checks per entry
+            pendingRuns = []
+            runs.removeAll(keepingCapacity: true)
+            defer { pendingRuns = runs }
+            var runTerm = terms.lastTerm
+            var previousTerm = segment.count > 0 ? runTerm : nil
+            var monotonic = segment.monotonicTerms
             for k in i..<j {
                 let batch = batches[k]
                 let bytes = batch.storage.count
                 (writeBuffer + position).copyMemory(from: batch.storage.base, byteCount: bytes)
                 for start in batch.starts {
                     let lag = index - durable
-                    Frame.seal(writeBuffer + position + start, index: index,
-                               syncLag: lag > UInt64(UInt32.max) ? UInt32.max : UInt32(lag), salt: salt)
+                    let frame = writeBuffer + position + start
+                    let term = Frame.term(UnsafeRawPointer(frame))
+                    if term != runTerm {
+                        runs.append((index, term))
+                        runTerm = term
+                    }
+                    if let previous = previousTerm, term < previous { monotonic = false }
+                    previousTerm = term
+                    Frame.seal(frame, index: index, syncLag: lag > UInt64(UInt32.max) ? UInt32.max : UInt32(lag), salt: salt)
                     starts.append(UInt32(base + position + start))
                     index += 1
                 }
@@ -146,6 +160,8 @@ extension Log {
             state.withWriteLock {
                 segment.offsets.append(contentsOf: starts)
                 segment.dataEnd += totalBytes
+                segment.monotonicTerms = monotonic
+                for run in runs { terms.append(index: run.index, term: run.term) }
                 last = index - 1
             }
             i = j
@@ -163,7 +179,7 @@ extension Log {
         if let segment = segments.last, !segment.sealed {
             if fits(segment, bytes: bytes, entries: entries) { return segment }
             if segment.count == 0 {
-                try growActive(segment, to: needed)
+                try growActive(segment, to: segment.dataEnd + bytes + Footer.size(count: entries))
                 return segment
             }
             try seal(segment)
@@ -200,6 +216,23 @@ extension Log {
         } catch {
             if error.errno == ENOSPC {
                 dirtyUntil = max(dirtyUntil, offset + length)
+                // A partial write may have put complete, valid frames past the end of the data. Cut the
+                // file there (freeing blocks needs no space) and make the cut durable before reporting, so
+                // that no crash brings back entries of an append that failed; then take the preallocation
+                // back if space allows (else the segment ends here until space is freed).
+                do {
+                    try fs.ftruncate(segment.fd, size: Int64(offset), path: segment.path)
+                    try fs.fdatasync(segment.fd, path: segment.path)
+                } catch let failure {
+                    throw failStop(failure)
+                }
+                var size = offset
+                if (try? fs.preallocate(segment.fd, offset: 0, length: Int64(segment.fileSize), path: segment.path)) != nil {
+                    size = segment.fileSize
+                }
+                state.withWriteLock { segment.fileSize = size }
+                zeroedEnd = min(zeroedEnd, offset)
+                dirtyUntil = 0
                 throw mapError(error)
             }
             throw failStop(error)
@@ -237,6 +270,12 @@ extension Log {
 }
 
 extension Log {
+    /// Publishes the durable index to readers. Needs `writer`.
+    @inline(__always)
+    func setSynced(_ value: UInt64) {
+        if value != synced { state.withWriteLock { synced = value } }
+    }
+
     /// The highest index known durable (for tests; waits for the writer).
-    var durableIndexForTesting: UInt64 { writer.withLock { durableIndex } }
+    var durableIndexForTesting: UInt64 { writer.withLock { synced } }
 }

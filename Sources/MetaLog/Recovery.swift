@@ -65,6 +65,19 @@ extension Log {
             throw fail(.corruption(file: file.name, offset: problem.offset, index: file.baseIndex, reason: problem.reason))
         }
         switch Footer.decode(base, fileSize: size, baseIndex: file.baseIndex) {
+        case let .valid(offsets, footerStart) where isLast:
+            // The last segment is scanned even when sealed: for its hard-state records, and because a log
+            // written before seals synced their frames first may hold a footer whose frames never reached
+            // the disk. Such a segment is treated as unsealed (the footer is then a torn tail).
+            let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+            let scan = scanner.scan(limit: footerStart)
+            if scan.end == footerStart && scan.offsets == offsets {
+                let segment = Segment(
+                    id: file.id, baseIndex: file.baseIndex, name: file.name, path: path, fd: fd, map: base,
+                    mapLength: size, offsets: offsets, dataEnd: footerStart, fileSize: size, sealed: true)
+                segment.monotonicTerms = scan.monotonicTerms
+                return (segment, scan, nil)
+            }
         case let .valid(offsets, footerStart):
             if verifyFrames {
                 let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
@@ -78,6 +91,7 @@ extension Log {
             let segment = Segment(
                 id: file.id, baseIndex: file.baseIndex, name: file.name, path: path, fd: fd, map: base,
                 mapLength: size, offsets: offsets, dataEnd: footerStart, fileSize: size, sealed: true)
+            segment.monotonicTerms = Footer.monotonicTerms(base, fileSize: size)
             return (segment, nil, nil)
         case let .damaged(offset, reason):
             if !isLast { throw fail(.corruption(file: file.name, offset: offset, index: nil, reason: reason)) }
@@ -97,20 +111,47 @@ extension Log {
         let segment = Segment(
             id: file.id, baseIndex: file.baseIndex, name: file.name, path: path, fd: fd, map: base,
             mapLength: size, offsets: scan.offsets, dataEnd: scan.end, fileSize: size, sealed: false)
+        segment.monotonicTerms = scan.monotonicTerms
         return (segment, scan, kind)
     }
 
-    /// Opening: directory, lock, segments, torn tail, first index, hard state.
+    /// Opening: directory, lock, segments, torn tail, first index, hard state, term runs.
     func open() throws {
-        do { try fs.makeDirectory(directory) } catch { throw mapError(error) }
+        do {
+            try fs.makeDirectory(directory)
+            // The log directory's own entry must be durable in its parent before anything in it is.
+            try fs.syncDirectory(Log.parent(of: directory))
+        } catch { throw mapError(error) }
         do {
             guard let fd = try fs.lockFile(path("LOCK")) else { throw LogError.locked(directory: directory) }
             lockFD = fd
         } catch let error as FileSystemError {
             throw mapError(error)
         }
-        let files = try Log.listSegments(fs, directory: directory, cleanUp: true)
+        var files = try Log.listSegments(fs, directory: directory, cleanUp: true)
+        // First index (with the boundary term) and the hard-state checkpoint.
+        var fileFirst: UInt64?
+        var fileBoundary: UInt64?
+        var fileHard: (seq: UInt64, state: HardState)?
+        do {
+            if let bytes = try MetaFiles.read(fs, path(MetaFiles.firstIndexName)) {
+                (fileFirst, fileBoundary) = try MetaFiles.decodeFirstIndex(bytes)
+            }
+            if let bytes = try MetaFiles.read(fs, path(MetaFiles.hardStateName)) {
+                fileHard = try MetaFiles.decodeHardState(bytes)
+            }
+        } catch let error as FileSystemError {
+            throw mapError(error)
+        }
+        // Segments wholly below the first index are leftovers of a removePrefix cut short by a crash; any
+        // subset of its unlinks may have reached the disk, so gaps among them are expected: drop them
+        // unread (the next segment starting at or below the first index proves they hold nothing needed).
+        var leftovers: [SegmentFile] = []
+        if let fileFirst {
+            while files.count >= 2 && files[1].baseIndex <= fileFirst { leftovers.append(files.removeFirst()) }
+        }
         var torn: TornTail?
+        var lastScan: FrameScanner.Scan?
         for (position, file) in files.enumerated() {
             let isLast = position == files.count - 1
             let result: (segment: Segment, tail: FrameScanner.Scan?, tailKind: FrameScanner.Tail?)
@@ -123,7 +164,10 @@ extension Log {
                     file: file.name, offset: 16, index: file.baseIndex,
                     reason: "segment starts at index \(file.baseIndex) but the previous one ends at \(previous.endIndex - 1)")
             }
-            if isLast, let scan = result.tail { lastMarked = scan.lastMarker ?? 0 }
+            if isLast, let scan = result.tail {
+                lastMarked = scan.lastMarker ?? 0
+                lastScan = scan
+            }
             if let kind = result.tailKind, let scan = result.tail {
                 let segment = result.segment
                 switch kind {
@@ -140,20 +184,10 @@ extension Log {
                 }
             }
         }
-        nextSegmentId = (files.last?.id ?? 0) + 1
-        // First index.
+        for segment in segments { terms.add(segment, monotonic: segment.monotonicTerms) }
+        nextSegmentId = max(files.last?.id ?? 0, leftovers.last?.id ?? 0) + 1
         var logicalFirst: UInt64 = segments.first?.baseIndex ?? 1
-        let firstPath = path(MetaFiles.firstIndexName)
-        do {
-            if let bytes = try MetaFiles.read(fs, firstPath) {
-                logicalFirst = max(logicalFirst, try MetaFiles.decodeFirstIndex(bytes))
-            }
-            if let bytes = try MetaFiles.read(fs, path(MetaFiles.hardStateName)) {
-                hard = try MetaFiles.decodeHardState(bytes)
-            }
-        } catch let error as FileSystemError {
-            throw mapError(error)
-        }
+        if let fileFirst { logicalFirst = max(logicalFirst, fileFirst) }
         if let lastSegment = segments.last {
             last = lastSegment.endIndex - 1
         } else {
@@ -161,19 +195,38 @@ extension Log {
         }
         first = logicalFirst
         if first > last + 1 { last = first - 1 }
+        // The hard state: the highest seq of the checkpoint file and the last segment's records.
+        if let fileHard {
+            hard = fileHard.state
+            hardSeq = fileHard.seq
+        }
+        if let record = lastScan?.hardState, let lastSegment = segments.last, record.seq > hardSeq {
+            hard = record.state
+            hardSeq = record.seq
+            hardLocation = (lastSegment.id, record.offset)
+        }
         // Drop segments whose entries are all below the first index (a removePrefix cut short by a crash).
-        var dropped = false
+        var dropped = !leftovers.isEmpty
+        for file in leftovers {
+            do { try fs.unlink(path(file.name)) } catch { throw mapError(error) }
+        }
         while let segment = segments.first, segment.endIndex <= first,
             !(segments.count == 1 && segment.baseIndex >= first)
         {
+            if segment === segments.last, hardLocation != nil {
+                try checkpointHardStateLocked()
+            }
             segments.removeFirst()
             segment.release(fs)
             do { try fs.unlink(segment.path) } catch { throw mapError(error) }
             dropped = true
         }
-        if dropped {
-            do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
+        if first > 1, first - 1 <= last, (segments.first?.baseIndex ?? .max) <= first - 1, let physical = terms.term(at: first - 1) {
+            boundaryTerm = physical
+        } else {
+            boundaryTerm = first > 1 ? (fileBoundary ?? 0) : 0
         }
+        if segments.isEmpty { terms.removeAll() } else { terms.dropRuns(before: segments[0].baseIndex) }
         // What was recovered may only be in the page cache (a process crash): make it durable, so that
         // the sync lag of frames written from now on is truthful.
         if let lastSegment = segments.last {
@@ -184,10 +237,23 @@ extension Log {
             zeroedEnd = lastSegment.dataEnd
             writebackStart = lastSegment.dataEnd
         }
-        durableIndex = last
+        // A process that died between a rename (segment, hard state, first index) or unlink and the
+        // directory fsync left entries that are visible but not durable: make them durable before this
+        // process acknowledges anything that depends on them.
+        _ = dropped
+        do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
+        setSynced(last)
         // Record that everything recovered is now synced (helps a later recovery tell damage from a tear).
         try writeMarkerLocked()
         report = RecoveryReport(segments: segments.count, tornTail: torn)
+    }
+
+    /// The directory holding `path` ("." for a bare name).
+    static func parent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     /// Preallocates the active segment to `capacity` again and maps it at that size.

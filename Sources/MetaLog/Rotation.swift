@@ -2,7 +2,14 @@ extension Log {
     /// Seals `segment`: writes its footer after the last frame, cuts the file there and syncs it.
     /// Needs `writer`. A failed fdatasync fail-stops the log.
     func seal(_ segment: Segment) throws(LogError) {
-        let footer = Footer.encode(offsets: segment.offsets, firstIndex: segment.baseIndex, footerStart: segment.dataEnd)
+        // The frames must be on disk before the footer that vouches for them: a power cut could otherwise
+        // keep the footer (and the trimmed size) but lose frame pages, and opening trusts a valid footer.
+        if last > synced || dirtyUntil > 0 {
+            do { try fs.fdatasync(segment.fd, path: segment.path) } catch { throw failStop(error) }
+            setSynced(max(synced, segment.endIndex - 1))
+        }
+        let footer = Footer.encode(offsets: segment.offsets, firstIndex: segment.baseIndex, footerStart: segment.dataEnd,
+                                   monotonicTerms: segment.monotonicTerms)
         let size = segment.dataEnd + footer.count
         do {
             try fs.pwrite(segment.fd, footer, at: Int64(segment.dataEnd), path: segment.path)
@@ -16,7 +23,7 @@ extension Log {
             segment.sealed = true
             segment.fileSize = size
         }
-        durableIndex = max(durableIndex, segment.endIndex - 1)
+        setSynced(max(synced, segment.endIndex - 1))
         dirtyUntil = 0
     }
 
@@ -29,13 +36,27 @@ extension Log {
         let temporary = final + ".tmp"
         var fd: Int32 = -1
         var zeroed = SegmentFormat.headerSize
+        var dataStart = SegmentFormat.headerSize
         do {
             fd = try fs.open(temporary, create: true, readOnly: false)
             try fs.ftruncate(fd, size: 0, path: temporary)
             try fs.preallocate(fd, offset: 0, length: Int64(capacity), path: temporary)
-            var header = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
-            header.withUnsafeMutableBytes { SegmentFormat.encodeHeader(baseIndex: baseIndex, segmentId: id, into: $0.baseAddress!) }
+            // The header, then (when a hard state was ever saved) a copy of the current hard state: the
+            // newest hard state must stay in the last segment, the only one opening scans.
+            let record = hardSeq > 0 ? Frame.hardStateRecordSize(hard) : 0
+            var header = [UInt8](repeating: 0, count: SegmentFormat.headerSize + record)
+            let current = hard
+            let seq = hardSeq
+            header.withUnsafeMutableBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                SegmentFormat.encodeHeader(baseIndex: baseIndex, segmentId: id, into: base)
+                if record > 0 {
+                    Frame.writeHardState(base + SegmentFormat.headerSize, current, seq: seq, lastIndex: baseIndex &- 1,
+                                         syncLag: 0, salt: SegmentFormat.salt(id))
+                }
+            }
             try fs.pwrite(fd, header, at: 0, path: temporary)
+            dataStart = header.count
         } catch {
             if fd >= 0 { fs.close(fd) }
             try? fs.unlink(temporary)
@@ -46,15 +67,15 @@ extension Log {
             let map = try fs.map(fd, length: capacity, path: temporary)
             segment = Segment(
                 id: id, baseIndex: baseIndex, name: name, path: final, fd: fd, map: map, mapLength: capacity,
-                offsets: [], dataEnd: SegmentFormat.headerSize, fileSize: capacity, sealed: false)
+                offsets: [], dataEnd: dataStart, fileSize: capacity, sealed: false)
         } catch {
             fs.close(fd)
             try? fs.unlink(temporary)
             throw mapError(error)
         }
         if syncMode && options.zeroFillAheadBytes > 0 {
-            zeroed = min(capacity, SegmentFormat.headerSize + options.zeroFillAheadBytes)
-            do { try writeZeros(segment, from: SegmentFormat.headerSize, to: zeroed) } catch {
+            zeroed = min(capacity, dataStart + options.zeroFillAheadBytes)
+            do { try writeZeros(segment, from: dataStart, to: zeroed) } catch {
                 segment.release(fs)
                 try? fs.unlink(temporary)
                 throw error
@@ -77,9 +98,10 @@ extension Log {
         }
         nextSegmentId += 1
         state.withWriteLock { segments.append(segment) }
-        zeroedEnd = zeroed
+        if dataStart > SegmentFormat.headerSize { hardLocation = (id, SegmentFormat.headerSize) }
+        zeroedEnd = max(zeroed, dataStart)
         dirtyUntil = 0
-        writebackStart = SegmentFormat.headerSize
+        writebackStart = dataStart
         return segment
     }
 }

@@ -18,6 +18,8 @@ final class Segment: @unchecked Sendable {
     @exclusivity(unchecked) var fileSize: Int
     /// Whether the segment ends with a footer and takes no more appends.
     @exclusivity(unchecked) var sealed: Bool
+    /// Whether its entries' terms never decrease (recorded in the footer when sealed).
+    @exclusivity(unchecked) var monotonicTerms = true
 
     init(id: UInt64, baseIndex: UInt64, name: String, path: String, fd: Int32, map: UnsafeRawPointer,
          mapLength: Int, offsets: [UInt32], dataEnd: Int, fileSize: Int, sealed: Bool) {

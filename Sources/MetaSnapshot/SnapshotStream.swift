@@ -58,3 +58,12 @@ extension SnapshotSource {
         }
     }
 }
+
+/// A state machine writes its snapshot straight into a snapshot file: each `write` appends to the current
+/// chunk, full chunks are compressed and written as they fill, so memory stays one chunk or two whatever
+/// the state's size. Throws what `SnapshotWriter.write(_:)` throws.
+extension SnapshotWriter: SnapshotSink {}
+
+/// A state machine reads its snapshot straight out of a snapshot file, chunk by chunk (each chunk's hash is
+/// checked as it is decoded). Throws what `SnapshotReader.read(into:)` throws.
+extension SnapshotReader: SnapshotSource {}

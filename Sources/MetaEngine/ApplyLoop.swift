@@ -1,0 +1,86 @@
+// The apply loop: its own thread applies committed, durable entries in order, in batches, under the state
+// lock (readers wait at most one batch), keeps each result for waiters, wakes them, and starts automatic
+// snapshots. Never on the append path: the writer only signals it.
+
+import MetaFSM
+import MetaLog
+
+extension MetaEngine {
+    func applyLoop() {
+        var results: [M.ApplyResult?] = []
+        results.reserveCapacity(options.applyBatchEntries)
+        while true {
+            let go: Bool = mu.withLock {
+                while !closing && failure == nil
+                    && min(curCommit, curDurable) <= curApplied
+                    && !((snapshotRequested || snapshotDueLocked) && !snapshotInProgress) {
+                    applyWake.wait(mu)
+                }
+                return !closing && failure == nil
+            }
+            if !go { return }
+            applyGate.withLock { applyOnce(&results) }
+        }
+    }
+
+    /// Applies one batch (if any is ready), publishes progress and results, wakes waiters, starts a
+    /// snapshot when one is due. Needs `applyGate`.
+    private func applyOnce(_ results: inout [M.ApplyResult?]) {
+        let (from, target) = mu.withLock { (curApplied + 1, min(curCommit, curDurable)) }
+        if from <= target {
+            let t0 = monotonicNanos()
+            let batch: EntryBatch
+            do {
+                batch = try log.read(from: from, maxCount: Int(min(target - from + 1, UInt64(options.applyBatchEntries))))
+            } catch {
+                fail(EngineError.wrap(error))
+                return
+            }
+            let outcome = stateLock.withWriteLock {
+                applyEntries(batch, to: &machine, membership: &membership, results: &results)
+            }
+            let last = from + UInt64(batch.count) - 1
+            let ready: [(Waiter, Result<M.ApplyResult?, EngineError>)] = mu.withLock {
+                let cap = UInt64(ring.count)
+                for (k, r) in results.enumerated() { ring[Int((from + UInt64(k)) % cap)] = r }
+                curApplied = last
+                curAppliedTerm = outcome.term
+                entriesSinceSnapshot += UInt64(batch.count)
+                bytesSinceSnapshot += outcome.bytes
+                metrics.appliedIndex.record(Int64(last))
+                metrics.applyLag.record(Int64(curCommit &- last))
+                return takeReadyWaiters()
+            }
+            metrics.appliedEntries.increment(by: batch.count)
+            metrics.applyLatency.recordNanoseconds(Int64(monotonicNanos() - t0))
+            for (w, r) in ready { w.resume(r) }
+        }
+        maybeStartSnapshot()
+    }
+
+    /// Removes and returns every waiter whose index is applied, with its outcome. Needs `mu`.
+    func takeReadyWaiters() -> [(Waiter, Result<M.ApplyResult?, EngineError>)] {
+        if waiters.isEmpty { return [] }
+        var ready: [(Waiter, Result<M.ApplyResult?, EngineError>)] = []
+        var keep: [Waiter] = []
+        keep.reserveCapacity(waiters.count)
+        for w in waiters {
+            if w.index <= curApplied {
+                ready.append((w, w.wantsResult ? resultLocked(w.index) : .success(nil)))
+            } else {
+                keep.append(w)
+            }
+        }
+        waiters = keep
+        return ready
+    }
+
+    /// The kept result of applied entry `index`. Needs `mu`.
+    func resultLocked(_ index: UInt64) -> Result<M.ApplyResult?, EngineError> {
+        let cap = UInt64(ring.count)
+        guard index >= ringLow, index <= curApplied, curApplied - index < cap else {
+            return .failure(.resultUnavailable(index: index))
+        }
+        return .success(ring[Int(index % cap)])
+    }
+}

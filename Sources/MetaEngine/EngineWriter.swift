@@ -1,0 +1,211 @@
+// The append path: host appends queue here and the writer thread writes every queued batch, then makes
+// them durable with one fdatasync (group commit without a thread per caller). Conflicting suffixes are
+// overwritten Raft-style; committed entries never are.
+
+import MetaFSM
+import MetaLog
+
+/// One queued append.
+struct WriteOp {
+    /// nil: at the log's next index (a leader's proposal); else where the batch's first entry goes.
+    var at: UInt64?
+    var batch: EntryBatch
+    /// Set for a truncation (drop every entry after it) instead of an append; `batch` is then empty.
+    var truncateAfter: UInt64? = nil
+    var done: (Result<ClosedRange<UInt64>, EngineError>) -> Void
+}
+
+extension MetaEngine {
+    // MARK: Host calls
+
+    /// Appends `batch` at the log's next index (a leader's proposals) and returns the indexes it got once
+    /// they are durable. Concurrent callers share one fdatasync. With `commitOnDurable` the entries are then
+    /// committed too. Throws `.closed`, `.failed`, `.log` (`.noSpace`, ...), `.invalidArgument` for an empty batch.
+    /// Cost: one write(2) per group of queued batches and one fdatasync per group.
+    public func propose(_ batch: EntryBatch) async throws -> ClosedRange<UInt64> {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<ClosedRange<UInt64>, Error>) in
+            enqueue(WriteOp(at: nil, batch: batch) { c.resume(with: $0.mapError { $0 as Error }) })
+        }
+    }
+
+    /// Blocking form of `propose(_:)` for synchronous callers (e.g. the C ABI). Throws the same.
+    public func proposeSync(_ batch: EntryBatch) throws -> ClosedRange<UInt64> {
+        let box = BlockingBox<Result<ClosedRange<UInt64>, EngineError>>()
+        enqueue(WriteOp(at: nil, batch: batch) { box.put($0) })
+        return try box.take().get()
+    }
+
+    /// Callback form of `propose(_:)`: `completion` runs on the writer thread once durable (keep it short).
+    public func propose(_ batch: EntryBatch, completion: @escaping @Sendable (Result<ClosedRange<UInt64>, EngineError>) -> Void) {
+        enqueue(WriteOp(at: nil, batch: batch, done: completion))
+    }
+
+    /// Appends `batch` with its first entry at `index` (what a follower received): entries already in the
+    /// log with the same term are kept, the first entry whose term differs and everything after it are
+    /// replaced, entries past the log's end are appended; durable before it returns (one fdatasync shared
+    /// with concurrent appends; a conflict reaching into sealed segments costs their deletion's syncs). Entries below the
+    /// log's first index are skipped (a snapshot covers them). Throws `.nonContiguous` when `index` is past
+    /// `lastIndex + 1`, `.wouldTruncateCommitted` when a conflict lies at or below the commit index,
+    /// `.closed`, `.failed`, `.log`.
+    public func append(_ batch: EntryBatch, at index: UInt64) async throws -> ClosedRange<UInt64> {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<ClosedRange<UInt64>, Error>) in
+            enqueue(WriteOp(at: index, batch: batch) { c.resume(with: $0.mapError { $0 as Error }) })
+        }
+    }
+
+    /// Blocking form of `append(_:at:)`. Throws the same.
+    public func appendSync(_ batch: EntryBatch, at index: UInt64) throws -> ClosedRange<UInt64> {
+        let box = BlockingBox<Result<ClosedRange<UInt64>, EngineError>>()
+        enqueue(WriteOp(at: index, batch: batch) { box.put($0) })
+        return try box.take().get()
+    }
+
+    /// Callback form of `append(_:at:)`: `completion` runs on the writer thread once durable.
+    public func append(_ batch: EntryBatch, at index: UInt64,
+                       completion: @escaping @Sendable (Result<ClosedRange<UInt64>, EngineError>) -> Void) {
+        enqueue(WriteOp(at: index, batch: batch, done: completion))
+    }
+
+    /// Drops every entry after `index` (hashicorp/raft's `DeleteRange` of a conflicting suffix), in order
+    /// with queued appends; durable before it returns. `index >= lastIndex` does nothing. Throws
+    /// `.wouldTruncateCommitted` when an entry at or below the commit index would go, `.compacted` when
+    /// `index < firstIndex - 1`, `.closed`, `.failed`, `.log`. Cost: the log's truncation (a few syncs).
+    public func truncateSync(after index: UInt64) throws {
+        let box = BlockingBox<Result<ClosedRange<UInt64>, EngineError>>()
+        enqueue(WriteOp(at: nil, batch: EntryBatch(), truncateAfter: index) { box.put($0) })
+        _ = try box.take().get()
+    }
+
+    private func enqueue(_ op: WriteOp) {
+        if op.batch.isEmpty && op.truncateAfter == nil {
+            op.done(.failure(.invalidArgument("empty batch")))
+            return
+        }
+        let refused: EngineError? = mu.withLock {
+            if closing { return .closed }
+            if let failure { return failure }
+            pendingWrites.append(op)
+            writerWake.signal()
+            return nil
+        }
+        if let refused { op.done(.failure(refused)) }
+    }
+
+    // MARK: Writer thread
+
+    func writerLoop() {
+        var ops: [WriteOp] = []
+        var outcomes: [Result<ClosedRange<UInt64>, EngineError>] = []
+        var lastGroup = 0
+        var lastSyncNanos: UInt64 = 0
+        while true {
+            let commit: UInt64? = mu.withLock {
+                while pendingWrites.isEmpty && !closing { writerWake.wait(mu) }
+                // Group forming: callers of the previous group come back one by one (each after its apply
+                // result); wait a little (at most half the last fdatasync, at most 200 µs) until as many as
+                // last time are queued, so one sync covers them instead of the first one alone.
+                if pendingWrites.count < lastGroup && lastSyncNanos > 0 && !closing {
+                    let deadline = realtimeNanos() + min(lastSyncNanos / 2, 200_000)
+                    while pendingWrites.count < lastGroup && !closing {
+                        if !writerWake.wait(mu, untilRealtimeNanos: deadline) { break }
+                    }
+                }
+                if pendingWrites.isEmpty { return nil }
+                swap(&ops, &pendingWrites)
+                return curCommit
+            }
+            guard let commit else { return }
+            outcomes.removeAll(keepingCapacity: true)
+            var wrote = false
+            var entries = 0
+            var bytes = 0
+            for op in ops {
+                do {
+                    if let f = mu.withLock({ failure }) { throw f }
+                    if let t = op.truncateAfter {
+                        guard t >= commit else { throw EngineError.wouldTruncateCommitted(index: t + 1, commit: commit) }
+                        try log.truncate(after: t)
+                        outcomes.append(.success(t...t))
+                        continue
+                    }
+                    let range = try write(op, commit: commit)
+                    outcomes.append(.success(range))
+                    wrote = true
+                    entries += op.batch.count
+                    bytes += op.batch.payloadBytes
+                } catch {
+                    let e = EngineError.wrap(error)
+                    outcomes.append(.failure(e))
+                    if case .log(.failed) = e { fail(e) }
+                    if case .log(.io) = e { fail(e) }
+                }
+            }
+            if wrote {
+                let t0 = monotonicNanos()
+                do {
+                    // A commit index not yet saved rides in the same fdatasync as the entries (a hard-state
+                    // record after them); otherwise a plain sync.
+                    let target: UInt64 = mu.withLock {
+                        options.commitOnDurable ? Swift.max(curCommit, log.lastIndex) : curCommit
+                    }
+                    if target > mu.withLock({ host.commit }) {
+                        try saveHardState { $0.commit = Swift.max($0.commit, target) }
+                    } else {
+                        try log.sync()
+                    }
+                    lastSyncNanos = monotonicNanos() - t0
+                    metrics.fsyncs.increment()
+                    metrics.fsyncLatency.recordNanoseconds(Int64(lastSyncNanos))
+                    metrics.appendedEntries.increment(by: entries)
+                    metrics.appendedBytes.increment(by: bytes)
+                } catch {
+                    let e = EngineError.wrap(error)
+                    fail(e)
+                    for i in outcomes.indices where (try? outcomes[i].get()) != nil { outcomes[i] = .failure(e) }
+                }
+            }
+            mu.withLock {
+                curDurable = log.lastIndex
+                if options.commitOnDurable && failure == nil && curDurable > curCommit {
+                    curCommit = curDurable
+                    metrics.commitIndex.record(Int64(curCommit))
+                }
+                applyWake.signal()
+            }
+            lastGroup = ops.count
+            for (op, outcome) in zip(ops, outcomes) { op.done(outcome) }
+            ops.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes one queued append (no sync). Needs to run on the writer thread.
+    private func write(_ op: WriteOp, commit: UInt64) throws -> ClosedRange<UInt64> {
+        guard let index = op.at else { return try log.append(op.batch) }
+        let first = log.firstIndex
+        let last = log.lastIndex
+        let count = UInt64(op.batch.count)
+        guard index <= last + 1 else { throw EngineError.nonContiguous(expected: last + 1, found: index) }
+        guard index > 0 else { throw EngineError.invalidArgument("index 0 is not a log index") }
+        var skip: UInt64 = index < first ? min(count, first - index) : 0
+        while skip < count && index + skip <= last {
+            let at = index + skip
+            if try log.term(at: at) != op.batch.header(at: Int(skip)).term {
+                guard at > commit else { throw EngineError.wouldTruncateCommitted(index: at, commit: commit) }
+                break  // the log's append replaces `at` and everything after it
+            }
+            skip += 1
+        }
+        if skip == count { return index...(index + count - 1) }
+        if skip == 0 {
+            _ = try log.append(op.batch, at: index, hardState: nil)
+        } else {
+            var rest = EntryBatch(reservingBytes: op.batch.encodedBytes)
+            for k in Int(skip)..<op.batch.count {
+                let h = op.batch.header(at: k)
+                op.batch.withPayload(at: k) { rest.append(term: h.term, kind: h.kind, payload: $0) }
+            }
+            _ = try log.append(rest, at: index + skip, hardState: nil)
+        }
+        return index...(index + count - 1)
+    }
+}

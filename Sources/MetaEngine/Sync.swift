@@ -1,0 +1,182 @@
+// Synchronization primitives of the engine: a pthread mutex with condition variables, a reader-writer lock
+// for the state machine, and a plain pthread for the engine's own loops (the writer and the apply loop
+// block in fdatasync and log reads, which must not tie up Swift's cooperative thread pool).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A pthread mutex (heap allocated so its address never moves).
+final class EngineMutex: @unchecked Sendable {
+    let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    @inline(__always) func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+
+    @inline(__always)
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+/// A condition variable used with one `EngineMutex`.
+final class EngineCondition: @unchecked Sendable {
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() { pthread_cond_init(condition, nil) }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
+    }
+
+    /// Waits; `mutex` must be held.
+    func wait(_ mutex: EngineMutex) { pthread_cond_wait(condition, mutex.mutex) }
+
+    /// Waits at most until the monotonic deadline `deadlineNanos`; returns false on timeout.
+    func wait(_ mutex: EngineMutex, untilRealtimeNanos deadline: UInt64) -> Bool {
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        return pthread_cond_timedwait(condition, mutex.mutex, &ts) == 0
+    }
+
+    func signal() { pthread_cond_signal(condition) }
+    func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+/// A reader-writer lock that prefers writers.
+final class EngineRWLock: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+
+    init() {
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        #if canImport(Glibc)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        pthread_rwlock_init(lock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    @inline(__always)
+    func withReadLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+
+    @inline(__always)
+    func withWriteLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        return try body()
+    }
+}
+
+/// Boxes the closure a new pthread runs.
+private final class ThreadBody {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// A joinable pthread running `body`.
+final class EngineThread: @unchecked Sendable {
+    #if canImport(Darwin)
+    private var thread: pthread_t?
+    #else
+    private var thread = pthread_t()
+    #endif
+    private var joined = false
+
+    /// Starts the thread; traps only if the system cannot create a thread at all.
+    init(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        let rc = pthread_create(&thread, nil, { raw in
+            #if canImport(Darwin)
+            let box = Unmanaged<ThreadBody>.fromOpaque(raw).takeRetainedValue()
+            #else
+            let box = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+            #endif
+            box.run()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+    }
+
+    /// Waits for the thread to end (once; later calls return at once).
+    func join() {
+        guard !joined else { return }
+        joined = true
+        #if canImport(Darwin)
+        if let thread { pthread_join(thread, nil) }
+        #else
+        pthread_join(thread, nil)
+        #endif
+    }
+}
+
+/// Nanoseconds on the monotonic clock.
+@inline(__always)
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// Nanoseconds on the real-time clock (pthread_cond_timedwait's clock; snapshot creation times).
+@inline(__always)
+func realtimeNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// A one-shot box a synchronous caller blocks on until a callback fills it.
+final class BlockingBox<T>: @unchecked Sendable {
+    private let mutex = EngineMutex()
+    private let condition = EngineCondition()
+    private var value: T?
+
+    func put(_ v: T) {
+        mutex.withLock {
+            value = v
+            condition.broadcast()
+        }
+    }
+
+    func take() -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        while true {
+            if let v = value { return v }
+            condition.wait(mutex)
+        }
+    }
+
+    /// Waits until filled or the real-time deadline passes.
+    func take(untilRealtimeNanos deadline: UInt64) -> T? {
+        mutex.lock()
+        defer { mutex.unlock() }
+        while value == nil {
+            if !condition.wait(mutex, untilRealtimeNanos: deadline) { return value }
+        }
+        return value
+    }
+}

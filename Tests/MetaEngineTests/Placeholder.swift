@@ -1,1 +1,0 @@
-// Tests for MetaEngine are added by the issue that builds it.
