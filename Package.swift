@@ -110,6 +110,6 @@ let package = Package(
         .testTarget(
             name: "MetaEngineTests",
             dependencies: ["MetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux"]),
-        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot", "MetaEngine", "MetaInflux"]),
+        .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot", "MetaEngine", "MetaInflux", "MetaKV"]),
     ]
 )

@@ -14,7 +14,8 @@ import MetaSnapshot
 ///   index are checked. B > 1 is accepted and ignored (every entry is one request, as in etcd's log).
 /// - kv-get / kv-range: K keys loaded untimed, then the reads (through ``KVStateMachine/range(_:)``, the
 ///   read path a host serves from the applied state); every value, count and boundary key is verified.
-/// - kv-durable: needs MetaEngine (group-committed log + this machine); ``durable`` is the hook.
+/// - kv-durable: MetaEngine (group-committed log, commitOnDurable) over this machine, C concurrent clients
+///   (KVDurableWorkload.swift).
 enum KVWorkloads {
     /// CPU time of this thread (seconds): reported beside wall time, because other builds share the cores.
     static func cpuSeconds() -> Double {
@@ -219,13 +220,6 @@ enum KVWorkloads {
             note: "first put after copying a \(p.keys)-key machine (copy kept alive): existing key / new key, microseconds",
             extra: [("existing_p50_us", q(existing, 0.5)), ("existing_p99_us", q(existing, 0.99)), ("existing_max_us", existing.last ?? 0),
                     ("new_p50_us", q(fresh, 0.5)), ("new_p99_us", q(fresh, 0.99)), ("new_max_us", fresh.last ?? 0)])
-    }
-
-    /// kv-durable needs MetaEngine (another branch): C proposers, each put durable (group commit) and
-    /// applied to a ``KVStateMachine`` before it returns; p50/p99/p999/max per put. The lead wires it here
-    /// when MetaEngine lands.
-    static func durable(directory: String, _ p: Params) throws -> BenchResult {
-        throw BenchFailure(description: "kv-durable needs MetaEngine (not on this branch yet): wire KVWorkloads.durable")
     }
 }
 

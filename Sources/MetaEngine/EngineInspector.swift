@@ -137,7 +137,7 @@ public enum EngineInspector {
 }
 
 /// Whether `path` is a directory (not following a final symlink).
-private func isDirectoryPath(_ path: String) -> Bool {
+func isDirectoryPath(_ path: String) -> Bool {
     var st = stat()
     return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MetaEngine
 import MetaFSM
 import MetaKV
 import MetaSnapshot
@@ -72,7 +73,9 @@ struct KVFileSource: SnapshotSource {
 /// Where `kv get`/`kv range` read from, and how keys are spelled.
 struct KVReadOptions: ParsableArguments {
     @Option(help: "A MetaKV snapshot file (metactl kv apply --snapshot, or MetaEngine's snapshot store).")
-    var snapshot: String
+    var snapshot: String?
+    @Option(help: "An engine directory (log/ + snapshots/): newest snapshot + the committed log, read-only.")
+    var engine: String?
     @Flag(help: "Keys are given in hex.") var hex = false
     @Option(help: "Read at this revision (0: current).") var revision: Int64 = 0
 
@@ -91,7 +94,19 @@ struct KVReadOptions: ParsableArguments {
         return out
     }
 
+    func validate() throws {
+        guard (snapshot == nil) != (engine == nil) else { throw ValidationError("give exactly one of --snapshot and --engine") }
+    }
+
+    /// The state to read: a snapshot file restored, or an engine directory replayed read-only (no lock taken,
+    /// nothing repaired: it may run beside a live engine).
     func machine() throws -> KVStateMachine {
+        if let engine {
+            do { return try EngineInspector.replay(directory: engine, stateMachine: KVStateMachine()).machine } catch {
+                throw ValidationErrorText("\(engine): \(error)")
+            }
+        }
+        let snapshot = snapshot ?? ""
         let reader: SnapshotReader
         do { reader = try SnapshotReader(path: snapshot) } catch { throw ValidationErrorText("\(snapshot): \(error)") }
         guard reader.meta.stateMachineKind == KVStateMachine.kind else {
@@ -114,7 +129,7 @@ struct KVReadOptions: ParsableArguments {
 /// `metactl kv get KEY`: one key, as a RangeResponse in canonical JSON.
 struct KVGet: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Read one key from a snapshot file; prints a RangeResponse as canonical JSON.")
+        commandName: "get", abstract: "Read one key from a snapshot file or an engine directory; prints a RangeResponse as canonical JSON.")
     @OptionGroup var options: KVReadOptions
     @Argument(help: "The key.") var key: String
 
@@ -129,7 +144,7 @@ struct KVGet: ParsableCommand {
 /// `metactl kv range KEY [END]`: a range, as a RangeResponse in canonical JSON.
 struct KVRange: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "range", abstract: "Read a key range from a snapshot file; prints a RangeResponse as canonical JSON.")
+        commandName: "range", abstract: "Read a key range from a snapshot file or an engine directory; prints a RangeResponse as canonical JSON.")
     @OptionGroup var options: KVReadOptions
     @Argument(help: "First key.") var key: String
     @Argument(help: "End of the range (exclusive); without it (and without --prefix/--from-key) just KEY.") var end: String?
