@@ -127,7 +127,8 @@ public func me_engine_wait_applied(
     guarded(err) {
         let e = try engineBox(p).open()
         let rejected = try required(rejected, "rejected")
-        let nanos = timeoutMs > UInt64.max / 1_000_000 ? UInt64.max / 2 : timeoutMs * 1_000_000
+        // Capped at 2^40 ms (about 34 years) so the engine's deadline arithmetic cannot overflow.
+        let nanos = min(timeoutMs, 1 << 40) * 1_000_000
         guard try e.waitForAppliedSync(index, timeoutNanos: nanos) else {
             throw ABIError(Int32(ME_E_TIMED_OUT), "entry \(index) was not applied within \(timeoutMs) ms")
         }

@@ -158,6 +158,8 @@ void test_engine(const char *fixtures) {
     }
     CHECK(mismatches == 0, "engine results equal case-003.expect.json (%zu mismatches)", mismatches);
     EXPECT(ME_E_ARGUMENT, me_engine_wait_applied(e, 1, 10, NULL, msg, sizeof msg, &msg_len, err));
+    EXPECT(ME_OK, me_engine_wait_applied(e, 1, UINT64_MAX, &rejected, NULL, 0, &msg_len, err));
+    CHECK(rejected == (expected[0] != NULL), "the largest timeout on an applied entry answers at once");
     /* a short message buffer truncates, msg_len has the full length */
     for (size_t i = 1; i <= n; i++) {
         if (expected[i - 1] == NULL) continue;

@@ -447,7 +447,8 @@ int me_engine_commit(me_engine *engine, uint64_t index, int durable, me_error *e
  * it (its error text, e.g. "database already exists", is copied NUL-terminated and truncated into
  * msg[0..cap) when msg is not NULL, *msg_len (optional) its full length), or -1 when the result is no
  * longer held (older than the engine's result window, or covered by a snapshot the engine restored).
- * Errors: ME_E_TIMED_OUT, ME_E_CLOSED, ME_E_FAILED. */
+ * A timeout above 2^40 ms (about 34 years) counts as that. Errors: ME_E_TIMED_OUT, ME_E_CLOSED,
+ * ME_E_FAILED. Cost: blocks only the caller; O(waiters) per applied batch on the apply thread. */
 int me_engine_wait_applied(me_engine *engine, uint64_t index, uint64_t timeout_ms, int *rejected, char *msg,
                            size_t cap, size_t *msg_len, me_error *err);
 
