@@ -14,8 +14,10 @@ import MetaLog
 /// What a me_engine handle points at.
 final class EngineBox {
     let engine: MetaEngine<InfluxStateMachine>
-    /// Guards `closed` and serializes named-value read-modify-write.
+    /// Guards `closed` (held for O(1) only, so a host-state save never stalls a proposal's check).
     let lock = HandleLock()
+    /// Serializes the read-modify-write of the host state (term/vote and named values), fsync included.
+    let hostLock = HandleLock()
     /// Set by me_engine_close: the engine's counters stay readable after close, the ABI's calls do not.
     var closed = false
 
@@ -249,7 +251,7 @@ public func me_engine_set_host_state(_ p: OpaquePointer?, _ state: UnsafePointer
         let b = try engineBox(p)
         let e = try b.open()
         let s = try required(state, "state").pointee
-        try b.lock.run {
+        try b.hostLock.run {
             var h = e.hostState
             h.term = s.term
             h.vote = s.vote
@@ -281,7 +283,7 @@ public func me_engine_value_set(
         }
         if valueLength > 0 { _ = try required(value, "value") }
         let bytes = valueLength == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: value, count: valueLength))
-        try b.lock.run {
+        try b.hostLock.run {
             var h = e.hostState
             h.values[key] = bytes
             try e.saveHostState(h)
