@@ -497,9 +497,10 @@ int me_kv_new(me_kv **out, me_error *err);
 /* Releases the store. NULL does nothing. */
 void me_kv_free(me_kv *kv);
 
-/* Applies the entry at `index`/`term` (indexes must grow; the applied index moves to it) and copies
- * the outcome as the conformance fixtures' canonical JSON line (e.g. {"put":{"header":{"revision":"2"}}}
- * or {"error":"etcdserver: ..."}; no newline, not NUL-terminated) into buf[0..cap); *len (required) is
+/* Applies the entry at `index`/`term` (the caller gives entries in log order; the applied index
+ * becomes `index`) and copies the outcome as the conformance fixtures' canonical JSON line (e.g.
+ * {"put":{"header":{"revision":"2"},"prev_kv":null}} or {"error":"etcdserver: ..."}; no newline, not
+ * NUL-terminated) into buf[0..cap); *len (required) is
  * its length, ME_E_BUFFER_TOO_SMALL when it does not fit (the entry is applied all the same).
  * *is_error (optional) is 1 when etcd refused it. A payload that does not decode is an error outcome,
  * not a failure of the call. Cost: decode plus O(log n) per key touched. */
