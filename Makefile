@@ -37,7 +37,7 @@ c-test:
 	$(CC) -std=c99 -Wall -Wextra -Werror -I Sources/CMetaEngine/include Tests/MetaEngineCTests/*.c \
 	  -L $(BIN_DIR) -lMetaEngineC -o .build/c-test/metaengine_test
 	rm -rf .build/c-test/scratch && mkdir -p .build/c-test/scratch
-	LD_LIBRARY_PATH=$(BIN_DIR):$(SWIFT_RUNTIME) .build/c-test/metaengine_test .build/c-test/scratch Fixtures/influxdb
+	LD_LIBRARY_PATH=$(BIN_DIR):$(SWIFT_RUNTIME) .build/c-test/metaengine_test .build/c-test/scratch Fixtures/influxdb Fixtures/etcd
 	rm -rf .build/c-test/scratch
 
 # InfluxDB's meta store on hashicorp/raft (Hosts/hashicorp-raft, Go over the C ABI): three node processes on

@@ -62,7 +62,9 @@ let package = Package(
             ]),
         // The C ABI: the header and the allocation-free C helpers, then the Swift @_cdecl implementation.
         .target(name: "CMetaEngine", path: "Sources/CMetaEngine"),
-        .target(name: "MetaEngineC", dependencies: ["CMetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux"]),
+        .target(
+            name: "MetaEngineC",
+            dependencies: ["CMetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux", "MetaKV", "MetaEngine"]),
 
         // Executables on top.
         .executableTarget(

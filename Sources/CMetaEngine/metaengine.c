@@ -21,6 +21,7 @@ const char *me_code_name(int code) {
     case ME_E_FORMAT: return "ME_E_FORMAT";
     case ME_E_INTERNAL: return "ME_E_INTERNAL";
     case ME_E_WOULD_TRUNCATE_COMMITTED: return "ME_E_WOULD_TRUNCATE_COMMITTED";
+    case ME_E_TIMED_OUT: return "ME_E_TIMED_OUT";
     default: return "ME_E_UNKNOWN";
     }
 }

@@ -1,6 +1,7 @@
 // How failures cross the C boundary: every Swift error becomes an ME_E_* code plus a message written
 // into the caller's me_error (never a Swift error or object).
 import CMetaEngine
+import MetaEngine
 import MetaFSM
 import MetaInflux
 import MetaLog
@@ -55,6 +56,23 @@ func abiCode(_ error: any Error) -> Int32 {
         case .alreadyExists: return Int32(ME_E_EXISTS)
         }
     case is MetaFSMError: return Int32(ME_E_FORMAT)
+    case let e as EngineError:
+        switch e {
+        case .log(let inner): return abiCode(inner)
+        case .snapshot(let inner): return abiCode(inner)
+        case .restoreFailed, .snapshotKindMismatch: return Int32(ME_E_FORMAT)
+        case .compacted: return Int32(ME_E_COMPACTED)
+        case .unavailable: return Int32(ME_E_UNAVAILABLE)
+        case .wouldTruncateCommitted: return Int32(ME_E_WOULD_TRUNCATE_COMMITTED)
+        case .nonContiguous: return Int32(ME_E_NON_CONTIGUOUS)
+        case .logGap, .badHostState: return Int32(ME_E_CORRUPT)
+        case .resultUnavailable: return Int32(ME_E_NOT_FOUND)
+        case .invalidArgument: return Int32(ME_E_ARGUMENT)
+        case .timedOut: return Int32(ME_E_TIMED_OUT)
+        case .closed: return Int32(ME_E_CLOSED)
+        case .failed: return Int32(ME_E_FAILED)
+        case .cancelled: return Int32(ME_E_INTERNAL)
+        }
     default: return Int32(ME_E_INTERNAL)
     }
 }

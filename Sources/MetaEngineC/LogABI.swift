@@ -11,17 +11,14 @@ import MetaLog
 final class LogBox {
     let log: Log
     let manual: Bool
-    /// Serializes read-modify-write of the hard state (named values) and the manual durable index.
+    /// Serializes read-modify-write of the hard state (named values).
     let lock = HandleLock()
-    /// In manual durability: the last index at the latest sync (or open).
-    var durable: UInt64
     /// Set by me_log_close (under `lock`): Log's index getters stay readable after close, the ABI's do not.
     var closed = false
 
     init(log: Log, manual: Bool) {
         self.log = log
         self.manual = manual
-        durable = log.lastIndex
     }
 }
 
@@ -77,32 +74,65 @@ public func me_log_append(
 ) -> Int32 {
     guarded(err) {
         let b = try logBox(p)
-        guard count > 0 else { throw ABIError.argument("count is 0: an append needs at least one entry") }
-        let terms = try required(terms, "terms")
-        let lengths = try required(lengths, "lengths")
-        var total = 0
-        for i in 0..<count { total += Int(lengths[i]) }
-        if total > 0 && payloads == nil { throw ABIError.null("payloads (the lengths add up to \(total) bytes)") }
-        var batch = EntryBatch(reservingBytes: total + count * 40)
-        var offset = 0
-        for i in 0..<count {
-            let n = Int(lengths[i])
-            let bytes = UnsafeRawBufferPointer(start: n == 0 ? nil : payloads! + offset, count: n)
-            batch.append(term: terms[i], kind: kinds?[i] ?? 0, payload: bytes)
-            offset += n
-        }
+        let batch = try flatBatch(count, terms, kinds, lengths, payloads)
         let range = firstIndex == 0 ? try b.log.append(batch) : try b.log.append(batch, at: firstIndex)
         lastIndex?.pointee = range.upperBound
     }
+}
+
+@_cdecl("me_log_append_raft")
+public func me_log_append_raft(
+    _ p: OpaquePointer?, _ firstIndex: UInt64, _ count: Int, _ terms: UnsafePointer<UInt64>?, _ kinds: UnsafePointer<UInt8>?,
+    _ lengths: UnsafePointer<UInt32>?, _ payloads: UnsafeRawPointer?, _ state: UnsafePointer<me_hard_state>?,
+    _ lastIndex: UnsafeMutablePointer<UInt64>?, _ err: UnsafeMutablePointer<me_error>?
+) -> Int32 {
+    guarded(err) {
+        let b = try logBox(p)
+        guard firstIndex != 0 else { throw ABIError.argument("first_index is 0: a Raft append names its first index") }
+        let batch = try flatBatch(count, terms, kinds, lengths, payloads)
+        let range: ClosedRange<UInt64>
+        if let state = state?.pointee {
+            // Under the handle lock so a concurrent named-value write is not lost (the context is kept).
+            range = try b.lock.run {
+                let context = b.log.hardState.context
+                let hard = HardState(term: state.term, vote: state.vote, commit: state.commit, context: context)
+                return try b.log.append(batch, at: firstIndex, hardState: hard)
+            }
+        } else {
+            range = try b.log.append(batch, at: firstIndex, hardState: nil)
+        }
+        lastIndex?.pointee = range.upperBound
+    }
+}
+
+/// The batch described by the flat arrays of me_log_append (count >= 1; kinds optional; payloads may be
+/// NULL when every length is 0). One allocation for the whole batch.
+func flatBatch(
+    _ count: Int, _ terms: UnsafePointer<UInt64>?, _ kinds: UnsafePointer<UInt8>?, _ lengths: UnsafePointer<UInt32>?,
+    _ payloads: UnsafeRawPointer?
+) throws(ABIError) -> EntryBatch {
+    guard count > 0 else { throw ABIError.argument("count is 0: an append needs at least one entry") }
+    let terms = try required(terms, "terms")
+    let lengths = try required(lengths, "lengths")
+    var total = 0
+    for i in 0..<count { total += Int(lengths[i]) }
+    if total > 0 && payloads == nil { throw ABIError.null("payloads (the lengths add up to \(total) bytes)") }
+    var batch = EntryBatch(reservingBytes: total + count * 40)
+    var offset = 0
+    for i in 0..<count {
+        let n = Int(lengths[i])
+        let bytes = UnsafeRawBufferPointer(start: n == 0 ? nil : payloads! + offset, count: n)
+        batch.append(term: terms[i], kind: kinds?[i] ?? 0, payload: bytes)
+        offset += n
+    }
+    return batch
 }
 
 @_cdecl("me_log_sync")
 public func me_log_sync(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
         let b = try logBox(p)
-        let last = b.log.lastIndex
         try b.log.sync()
-        if b.manual { b.lock.run { b.durable = max(b.durable, last) } }
     }
 }
 
@@ -182,8 +212,7 @@ public func me_log_durable_index(_ p: OpaquePointer?, _ out: UnsafeMutablePointe
         let b = try logBox(p)
         let out = try required(out, "out")
         try checkOpen(b)
-        let last = b.log.lastIndex
-        out.pointee = b.manual ? b.lock.run { min(b.durable, last) } : last
+        out.pointee = b.log.durableIndex
     }
 }
 
@@ -201,7 +230,6 @@ public func me_log_truncate_after(_ p: OpaquePointer?, _ index: UInt64, _ err: U
     guarded(err) {
         let b = try logBox(p)
         try b.log.truncate(after: index)
-        if b.manual { b.lock.run { b.durable = min(b.durable, index) } }
     }
 }
 
@@ -210,7 +238,6 @@ public func me_log_remove_prefix(_ p: OpaquePointer?, _ index: UInt64, _ err: Un
     guarded(err) {
         let b = try logBox(p)
         try b.log.removePrefix(through: index)
-        if b.manual { b.lock.run { b.durable = max(b.durable, min(index, b.log.lastIndex)) } }
     }
 }
 

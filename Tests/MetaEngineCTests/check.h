@@ -44,7 +44,13 @@ const char *path(const char *name);
 /* The bytes of dir/name (exits with status 2 when it cannot be read). */
 unsigned char *read_file(const char *dir, const char *name, size_t *len);
 
+/* The elements of a fixture's expect.json array: NULL for null, else a malloc'd string. */
+char **parse_expect(const unsigned char *json, size_t len, size_t *count);
+
 void test_log(void);
+void test_log_raft(void);
+void test_engine(const char *fixtures);
+void test_kv(const char *etcd_fixtures);
 void test_snapshots(void);
 void test_influx(const char *fixtures);
 

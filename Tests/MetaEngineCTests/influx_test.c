@@ -8,7 +8,7 @@
 /* ---- InfluxDB meta state machine ---- */
 
 /* The n-th element of the fixture's expect.json array: NULL for null, else a malloc'd string. */
-static char **parse_expect(const unsigned char *json, size_t len, size_t *count) {
+char **parse_expect(const unsigned char *json, size_t len, size_t *count) {
     char **out = calloc(4096, sizeof *out);
     size_t n = 0;
     for (size_t i = 0; i < len && n < 4096; i++) {

@@ -2,9 +2,10 @@
  * Plain C test of the MetaEngineC ABI: every function in metaengine.h, success and error paths, with
  * exact bytes, codes and indexes. Built and run by `make c-test` (part of `make test`).
  *
- * usage: metaengine_test SCRATCH_DIR FIXTURE_DIR
- *   SCRATCH_DIR  an empty directory the test may fill (removed by the Makefile afterwards)
- *   FIXTURE_DIR  Fixtures/influxdb (reads case-003.commands/.expect.json/.data.pb)
+ * usage: metaengine_test SCRATCH_DIR FIXTURE_DIR ETCD_FIXTURE_DIR
+ *   SCRATCH_DIR       an empty directory the test may fill (removed by the Makefile afterwards)
+ *   FIXTURE_DIR       Fixtures/influxdb (reads case-003.commands/.expect.json/.data.pb)
+ *   ETCD_FIXTURE_DIR  Fixtures/etcd (reads case-004.commands/.expect.jsonl)
  * The last line of output is "N passed, M failed"; the exit status is 0 only when M is 0.
  */
 #include "check.h"
@@ -42,8 +43,8 @@ unsigned char *read_file(const char *dir, const char *name, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s SCRATCH_DIR FIXTURE_DIR\n", argv[0]);
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s SCRATCH_DIR FIXTURE_DIR ETCD_FIXTURE_DIR\n", argv[0]);
         return 2;
     }
     snprintf(scratch, sizeof scratch, "%s", argv[1]);
@@ -54,6 +55,9 @@ int main(int argc, char **argv) {
     test_log();
     test_snapshots();
     test_influx(argv[2]);
+    test_log_raft();
+    test_engine(argv[2]);
+    test_kv(argv[3]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -48,7 +48,8 @@ enum {
     ME_E_EXISTS = 13,          /* that snapshot is already published */
     ME_E_FORMAT = 14,          /* bytes that are not a valid snapshot / meta.db / command stream */
     ME_E_INTERNAL = 15,        /* anything else (a bug): the message says what */
-    ME_E_WOULD_TRUNCATE_COMMITTED = 16 /* a truncation at or below the durable commit index, refused */
+    ME_E_WOULD_TRUNCATE_COMMITTED = 16, /* a truncation at or below the durable commit index, refused */
+    ME_E_TIMED_OUT = 17        /* a wait ended before the awaited index was reached */
 };
 
 /* Where a failure is described. Caller-owned; `message` is always NUL-terminated (truncated to fit). */
@@ -71,6 +72,13 @@ const char *me_version(void);
  * on the same handle, except me_log_free. Appends, truncation, prefix removal, sync and hard-state /
  * named-value writes are serialized; reads run concurrently with each other. */
 typedef struct me_log me_log;
+
+/* Raft's hard state. */
+typedef struct me_hard_state {
+    uint64_t term;
+    uint64_t vote;
+    uint64_t commit;
+} me_hard_state;
 
 /* Durability policies for me_log_open. */
 enum {
@@ -104,6 +112,16 @@ void me_log_free(me_log *log);
 int me_log_append(me_log *log, uint64_t first_index, size_t count, const uint64_t *terms,
                   const uint8_t *kinds, const uint32_t *lengths, const void *payloads,
                   uint64_t *last_index, me_error *err);
+
+/* Raft append: the entries (flat arrays as me_log_append) go at `first_index` (>= 1), which may be at
+ * most last index + 1; entries already at >= first_index are replaced (conflict overwrite). `state`
+ * (optional) becomes durable together with the entries, in the same sync (named values are kept).
+ * Errors: ME_E_ARGUMENT (first_index 0, count 0, NULL arrays), ME_E_NON_CONTIGUOUS (a gap, or below
+ * the first index), ME_E_WOULD_TRUNCATE_COMMITTED, ME_E_NO_SPACE, ME_E_FAILED, ME_E_CLOSED. Durable per
+ * the durability policy on return. Cost: as me_log_append, plus one truncation record on a conflict. */
+int me_log_append_raft(me_log *log, uint64_t first_index, size_t count, const uint64_t *terms,
+                       const uint8_t *kinds, const uint32_t *lengths, const void *payloads,
+                       const me_hard_state *state, uint64_t *last_index, me_error *err);
 
 /* Makes every appended entry durable (one fdatasync). Errors: ME_E_FAILED, ME_E_CLOSED. */
 int me_log_sync(me_log *log, me_error *err);
@@ -142,8 +160,9 @@ int me_log_first_index(me_log *log, uint64_t *out, me_error *err);
 /* The last index (first index - 1 when empty; 0 for a new log). O(1). */
 int me_log_last_index(me_log *log, uint64_t *out, me_error *err);
 
-/* The highest index known durable: the last index in the sync policies; in ME_MANUAL_SYNC the last
- * index at the latest me_log_sync (or open). O(1). */
+/* The highest index known durable (MetaLog's durableIndex): entries up to it survive a power loss.
+ * The last index may be ahead of it (ME_MANUAL_SYNC before me_log_sync, or while a group commit's
+ * fdatasync runs). O(1). */
 int me_log_durable_index(me_log *log, uint64_t *out, me_error *err);
 
 /* The term of the entry at `index`. Errors as me_log_entry (without ME_E_BUFFER_TOO_SMALL). */
@@ -159,12 +178,6 @@ int me_log_remove_prefix(me_log *log, uint64_t index, me_error *err);
 
 /* ---- Durable host state (kept with the log) ---------------------------------------------------- */
 
-/* Raft's hard state. */
-typedef struct me_hard_state {
-    uint64_t term;
-    uint64_t vote;
-    uint64_t commit;
-} me_hard_state;
 
 /* The last saved hard state (all zero if never saved). O(1). */
 int me_log_hard_state(me_log *log, me_hard_state *out, me_error *err);
@@ -375,6 +388,129 @@ int me_influx_metadb(me_influx *machine, uint8_t **out, size_t *len, me_error *e
 
 /* Releases memory returned by the library through a uint8_t ** (me_influx_metadb). NULL is fine. */
 void me_free(void *ptr);
+
+/* ---- Engine (log + InfluxDB meta state machine + snapshots, one directory) --------------------- */
+
+/* MetaEngine running the InfluxDB meta store: a host's consensus proposes or appends entries, moves
+ * the commit index, and the engine applies committed commands on its own thread, snapshots every N
+ * entries (meta.db bodies) and compacts its log. Entry kinds: 0 command (applied), 1 no-op,
+ * 2 membership, 3-255 host-defined (stored, not applied).
+ * Thread-safety: every me_engine_* function may be called from any thread at the same time as any
+ * other on the same handle, except me_engine_free. Proposals from several threads share one
+ * fdatasync (group commit); me_engine_wait_applied blocks only its caller. */
+typedef struct me_engine me_engine;
+
+/* Options for me_engine_open; a zero field means the engine's default. */
+typedef struct me_engine_options {
+    uint64_t snapshot_every_entries; /* snapshot after this many applied entries (default 100000) */
+    uint64_t trailing_entries;       /* entries kept in the log behind a snapshot (default 10000) */
+    uint32_t retain_snapshots;       /* snapshots kept on disk (default 2) */
+    int32_t clock;                   /* ME_CLOCK_INDEX_SECONDS or ME_CLOCK_LEADER_STAMPED */
+} me_engine_options;
+
+/* Opens (creating if needed) the engine in `dir` and recovers: newest valid snapshot, then the log
+ * through the saved commit index. `options` may be NULL (defaults, ME_CLOCK_INDEX_SECONDS).
+ * Errors: ME_E_ARGUMENT, ME_E_LOCKED, ME_E_CORRUPT (log gap, damaged state), ME_E_FORMAT (a snapshot
+ * of another kind), ME_E_IO. Cost: the snapshot restore plus the replay. */
+int me_engine_open(const char *dir, const me_engine_options *options, me_engine **out, me_error *err);
+
+/* Stops the apply and snapshot threads, saves the commit index and closes the log; later calls answer
+ * ME_E_CLOSED and blocked waits end with ME_E_CLOSED. Closing twice is ME_OK. */
+int me_engine_close(me_engine *engine, me_error *err);
+
+/* Closes (ignoring errors) and releases the handle. NULL does nothing. */
+void me_engine_free(me_engine *engine);
+
+/* Leader proposal: appends the entries (flat arrays as me_log_append: terms, optional kinds, lengths,
+ * concatenated payloads) after the last index and blocks until they are durable. On success
+ * *first_index / *last_index (each optional) are the range they got. Not committed by this: call
+ * me_engine_commit when the consensus says so. Errors: ME_E_ARGUMENT, ME_E_NO_SPACE, ME_E_FAILED,
+ * ME_E_CLOSED. Cost: one copy of the payloads; concurrent proposals share a sync. */
+int me_engine_propose(me_engine *engine, size_t count, const uint64_t *terms, const uint8_t *kinds,
+                      const uint32_t *lengths, const void *payloads, uint64_t *first_index,
+                      uint64_t *last_index, me_error *err);
+
+/* Follower append at `index` (>= 1, at most last index + 1): entries at >= index are replaced
+ * (conflict overwrite); blocks until durable. Errors: ME_E_NON_CONTIGUOUS, ME_E_COMPACTED,
+ * ME_E_WOULD_TRUNCATE_COMMITTED (a committed entry would change), and as me_engine_propose. */
+int me_engine_append(me_engine *engine, uint64_t index, size_t count, const uint64_t *terms,
+                     const uint8_t *kinds, const uint32_t *lengths, const void *payloads,
+                     uint64_t *last_index, me_error *err);
+
+/* Moves the commit index to `index` (lower values are ignored); the apply thread applies committed
+ * entries the log holds. With `durable` non-zero the commit index is saved before returning (one
+ * fdatasync); otherwise with the next appended group or at close. Errors: ME_E_FAILED, ME_E_CLOSED. */
+int me_engine_commit(me_engine *engine, uint64_t index, int durable, me_error *err);
+
+/* Blocks until entry `index` is applied or `timeout_ms` passes (ME_E_TIMED_OUT). Then *rejected
+ * (required) is 0 when the command succeeded (or the entry is not a command), 1 when InfluxDB refused
+ * it (its error text, e.g. "database already exists", is copied NUL-terminated and truncated into
+ * msg[0..cap) when msg is not NULL, *msg_len (optional) its full length), or -1 when the result is no
+ * longer held (older than the engine's result window, or covered by a snapshot the engine restored).
+ * A timeout above 2^40 ms (about 34 years) counts as that. Errors: ME_E_TIMED_OUT, ME_E_CLOSED,
+ * ME_E_FAILED. Cost: blocks only the caller; O(waiters) per applied batch on the apply thread. */
+int me_engine_wait_applied(me_engine *engine, uint64_t index, uint64_t timeout_ms, int *rejected, char *msg,
+                           size_t cap, size_t *msg_len, me_error *err);
+
+/* Index queries, O(1): the first index in the log, the last, the commit index, the applied index. */
+int me_engine_first_index(me_engine *engine, uint64_t *out, me_error *err);
+int me_engine_last_index(me_engine *engine, uint64_t *out, me_error *err);
+int me_engine_commit_index(me_engine *engine, uint64_t *out, me_error *err);
+int me_engine_applied_index(me_engine *engine, uint64_t *out, me_error *err);
+
+/* The term of the entry at `index` (first index - 1 answers the snapshot boundary's term).
+ * Errors: ME_E_COMPACTED, ME_E_UNAVAILABLE, ME_E_CLOSED. O(1) from memory. */
+int me_engine_term_at(me_engine *engine, uint64_t index, uint64_t *term, me_error *err);
+
+/* Takes a snapshot of the applied state now (blocking until it is published) and compacts the log
+ * behind it per trailing_entries; *index / *term (optional) name it. Errors: ME_E_IO, ME_E_NO_SPACE,
+ * ME_E_CLOSED. Cost: O(state size) on a snapshot thread; applying continues meanwhile. */
+int me_engine_snapshot(me_engine *engine, uint64_t *index, uint64_t *term, me_error *err);
+
+/* The applied state as meta.db bytes. With buf != NULL they are copied into buf[0..cap) (*len the full
+ * length, ME_E_BUFFER_TOO_SMALL when cap < *len); with buf NULL and `out` non-NULL, *out gets a new
+ * malloc'd buffer released with me_free. Cost: O(state size). */
+int me_engine_metadb(me_engine *engine, void *buf, size_t cap, uint8_t **out, size_t *len, me_error *err);
+
+/* The host's saved term and vote with the current commit index. */
+int me_engine_host_state(me_engine *engine, me_hard_state *out, me_error *err);
+
+/* Saves term and vote durably (the commit index becomes the higher of state->commit and the current
+ * one), keeping the named values. Errors: ME_E_NO_SPACE, ME_E_FAILED, ME_E_CLOSED. */
+int me_engine_set_host_state(me_engine *engine, const me_hard_state *state, me_error *err);
+
+/* Named host values kept with the hard state: keys are UTF-8, 1 .. 65535 bytes, not starting with
+ * "engine." (ME_E_ARGUMENT). Set is durable (one fdatasync); get copies into buf[0..cap), *len
+ * (required) its length, ME_E_NOT_FOUND when absent. */
+int me_engine_value_set(me_engine *engine, const char *key, const void *value, size_t value_len, me_error *err);
+int me_engine_value_get(me_engine *engine, const char *key, void *buf, size_t cap, size_t *len, me_error *err);
+
+/* ---- Key-value machine (etcd 3.4's v3 store, MetaKV) ------------------------------------------ */
+
+/* etcd 3.4's key-value state machine in memory. Each entry is an encoded etcd InternalRaftRequest.
+ * Thread-safety: calls on one handle may come from any thread; they run one at a time. */
+typedef struct me_kv me_kv;
+
+/* A new empty store (revision 1). */
+int me_kv_new(me_kv **out, me_error *err);
+
+/* Releases the store. NULL does nothing. */
+void me_kv_free(me_kv *kv);
+
+/* Applies the entry at `index`/`term` (the caller gives entries in log order; the applied index
+ * becomes `index`) and copies the outcome as the conformance fixtures' canonical JSON line (e.g.
+ * {"put":{"header":{"revision":"2"},"prev_kv":null}} or {"error":"etcdserver: ..."}; no newline, not
+ * NUL-terminated) into buf[0..cap); *len (required) is
+ * its length, ME_E_BUFFER_TOO_SMALL when it does not fit (the entry is applied all the same).
+ * *is_error (optional) is 1 when etcd refused it. A payload that does not decode is an error outcome,
+ * not a failure of the call. Cost: decode plus O(log n) per key touched. */
+int me_kv_apply(me_kv *kv, uint64_t index, uint64_t term, const void *payload, size_t payload_len,
+                void *buf, size_t cap, size_t *len, int *is_error, me_error *err);
+
+/* The current value of `key`: copied into buf[0..cap), *len (required) its length, *mod_revision
+ * (optional) the revision of its last change. ME_E_NOT_FOUND when the key does not exist. */
+int me_kv_get(me_kv *kv, const void *key, size_t key_len, void *buf, size_t cap, size_t *len,
+              int64_t *mod_revision, me_error *err);
 
 #ifdef __cplusplus
 }
