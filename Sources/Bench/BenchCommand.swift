@@ -6,6 +6,8 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case appendBatch = "append-batch"
     case appendSync = "append-sync"
     case appendSyncBatch = "append-sync-batch"
+    /// A Raft follower's step: each call appends one entry and saves a new hard state (one fdatasync).
+    case appendSyncHardState = "append-sync-hardstate"
     case appendLarge = "append-large"
     case replay
     case randomRead = "random-read"
@@ -31,7 +33,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     var logDefaults: (entries: Int, entryBytes: Int, batch: Int)? {
         switch self {
         case .appendBatch, .replay, .randomRead: (500_000, 128, 64)
-        case .appendSync: (5_000, 128, 1)
+        case .appendSync, .appendSyncHardState: (5_000, 128, 1)
         case .appendSyncBatch: (100_000, 128, 64)
         case .appendLarge: (20_000, 4096, 16)
         default: nil
@@ -158,6 +160,9 @@ struct BenchCommand: ParsableCommand {
         case .appendSync, .appendSyncBatch:
             return [try LogWorkloads.append(workload: w.rawValue, directory: directory, params: params(w),
                                             syncEachCall: true, options: options)]
+        case .appendSyncHardState:
+            return [try LogWorkloads.append(workload: w.rawValue, directory: directory, params: params(w),
+                                            syncEachCall: true, withHardState: true, options: options)]
         case .replay:
             return [try LogWorkloads.replay(directory: directory, params: params(w), options: options)]
         case .randomRead:

@@ -19,18 +19,22 @@ enum LogWorkloads {
     /// append-batch, append-sync, append-sync-batch, append-large: empties `directory`, appends N entries
     /// in calls of B, writes the marker. Sync workloads use `.syncEveryAppend` (one fdatasync per call) and
     /// record each call's latency; the others use `.manual` and one `sync()` before `close()`.
+    /// append-sync-hardstate (`withHardState`): each call is `append(_:at:hardState:)` with a new hard
+    /// state (commit = the index before the batch), entries and hard state durable with one fdatasync.
     static func append(workload: String, directory: String, params p: LogParams, syncEachCall: Bool,
-                       options: BenchOptions) throws -> BenchResult {
+                       withHardState: Bool = false, options: BenchOptions) throws -> BenchResult {
         try BenchDirectory.clear(directory)
         var latency = LatencyRecorder()
         var progress = Progress(label: workload, total: p.entries, enabled: options.progress)
         let run = try timedAppend(directory: directory, params: p, syncEachCall: syncEachCall,
-                                  latency: &latency, progress: &progress)
+                                  withHardState: withHardState, latency: &latency, progress: &progress)
         progress.finish()
         try BenchDirectory.markReady(directory, entries: p.entries, entryBytes: p.entryBytes)
         var extra = latency.extras
         if options.countMallocs { extra.append(("mallocs_per_entry", run.mallocsPerEntry)) }
-        let note = syncEachCall
+        let note = withHardState
+            ? "one append(_:at:hardState:) call per batch with a new hard state, syncEveryAppend (one fdatasync per call)"
+            : syncEachCall
             ? "one append call per batch, durability syncEveryAppend (fdatasync per call)"
             : "one append call per batch, durability manual, one sync() before close"
         return BenchResult(workload: workload, entries: p.entries, entryBytes: p.entryBytes, batch: p.batch,
@@ -45,7 +49,7 @@ enum LogWorkloads {
 
     /// The timed region of the append workloads (also used untimed to create the replay log). Each
     /// append call's latency goes to `latency` when `syncEachCall`.
-    static func timedAppend(directory: String, params p: LogParams, syncEachCall: Bool,
+    static func timedAppend(directory: String, params p: LogParams, syncEachCall: Bool, withHardState: Bool = false,
                             latency: inout LatencyRecorder, progress: inout Progress) throws -> AppendRun {
         guard p.entries > 0, p.entryBytes >= 0, p.batch > 0 else {
             throw BenchFailure(description: "entries and batch must be positive")
@@ -67,7 +71,9 @@ enum LogWorkloads {
                 }
             }
             let callStart = BenchClock.nanos()
-            let range = try log.append(batch)
+            let range = withHardState
+                ? try log.append(batch, at: next, hardState: HardState(term: term, vote: 1, commit: next - 1))
+                : try log.append(batch)
             if syncEachCall { latency.record(nanos: BenchClock.nanos() &- callStart) }
             guard range.lowerBound == next, range.upperBound == last else {
                 throw BenchFailure(description: "append returned indexes \(range), expected \(next)...\(last)")

@@ -20,8 +20,6 @@ final class GroupCommit: @unchecked Sendable {
     private var leaderActive = false
     private var nextTicket: UInt64 = 0
     private var results: [UInt64: Outcome] = [:]
-    /// Threads blocked in `submit` waiting for their result (they can lead the next group).
-    private var waitingThreads = 0
 
     /// Queues `batch` and returns when it is durable; may become the leader that writes for everyone.
     func submit(_ batch: EntryBatch, expected: UInt64?, hardState: HardState?, log: Log) throws -> ClosedRange<UInt64> {
@@ -29,10 +27,8 @@ final class GroupCommit: @unchecked Sendable {
         let ticket = nextTicket
         nextTicket += 1
         pending.append(Request(ticket: ticket, batch: batch, expected: expected, hardState: hardState, continuation: nil))
-        waitingThreads += 1
         while true {
             if let result = results.removeValue(forKey: ticket) {
-                waitingThreads -= 1
                 mutex.unlock()
                 return try result.get()
             }
@@ -81,7 +77,9 @@ final class GroupCommit: @unchecked Sendable {
         if spare.isEmpty { spare = work }
         leaderActive = false
         mutex.broadcast()
-        let orphaned = !pending.isEmpty && waitingThreads == 0
+        // A queued synchronous caller's thread wakes and leads the next group; if only suspended async
+        // callers are queued, nobody would.
+        let orphaned = !pending.isEmpty && !pending.contains { $0.continuation == nil }
         mutex.unlock()
         for (continuation, outcome) in resume { continuation.resume(with: outcome.mapError { $0 as any Error }) }
         if orphaned {

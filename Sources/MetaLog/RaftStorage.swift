@@ -93,23 +93,20 @@ extension Log {
     }
 
     /// Drops every entry; the log continues at `index + 1` and `term(at: index) == term`. Durable on
-    /// return (for installing a snapshot): segments holding entries after `index` are deleted first,
-    /// newest first and each durably, then the first index and boundary term are recorded, then the
-    /// remaining segments go. A crash leaves a prefix of the old log or the reset log. Throws `.closed`,
-    /// `.failed`, `.io`. Cost: a few syncs plus one directory fsync per segment past `index`.
+    /// return (for installing a snapshot): entries after `index` are dropped first (like `truncate`),
+    /// then the first index and boundary term are recorded, then the remaining segments go. A crash
+    /// leaves the old log, a prefix of it through at least `index`, or the reset log. `index` below
+    /// `firstIndex - 1` is not supported (entries between would come back). Throws `.closed`, `.failed`,
+    /// `.io`. Cost: a few syncs plus one directory fsync per segment past `index`.
     public func reset(after index: UInt64, term: UInt64) throws {
         writer.lock()
         defer { writer.unlock() }
         try checkUsable()
         if hardLocation != nil { try checkpointHardStateLocked() }
-        while let segment = segments.last, segment.endIndex > index + 1 {
-            state.withWriteLock {
-                segments.removeLast()
-                last = min(last, segment.baseIndex &- 1)
-            }
-            segment.release(fs)
-            do { try fs.unlink(segment.path) } catch { throw mapError(error) }
-            do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
+        // Entries after `index` go first (segments past it deleted durably, a truncation record in the
+        // one holding it), so that no crash state brings them back under the new first index.
+        if index < last && index + 1 >= first {
+            if try cutLocked(after: index) { try syncLocked(force: true) }
         }
         do {
             try MetaFiles.replace(fs, directory: directory, name: MetaFiles.firstIndexName,

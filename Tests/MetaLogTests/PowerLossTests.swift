@@ -101,6 +101,12 @@ final class PowerLossTests: XCTestCase {
             try log.removePrefix(through: end)
             run.event(.prefixAcked(through: end))
             for _ in 0..<8 { try run.append(log, count: 2, term: 3, size: 400) }
+            // Into the middle of the log (entries after it in the active and a sealed segment), then ahead.
+            let middle = log.lastIndex - 9
+            run.event(.resetIssued(after: middle, term: 6))
+            try log.reset(after: middle, term: 6)
+            run.event(.resetAcked(after: middle, term: 6))
+            for _ in 0..<3 { try run.append(log, count: 2, term: 6, size: 100) }
             run.event(.resetIssued(after: 200, term: 7))
             try log.reset(after: 200, term: 7)
             run.event(.resetAcked(after: 200, term: 7))

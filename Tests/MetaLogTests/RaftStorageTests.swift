@@ -285,4 +285,34 @@ final class RaftStorageTests: XCTestCase {
         XCTAssertEqual(last, 1001...1001)
         XCTAssertEqual(log.hardState, HardState(term: 2, vote: 1, commit: 1000))
     }
+
+    /// Async and synchronous callers in one group-commit queue: when a synchronous leader returns with only
+    /// suspended async callers queued, a leader task is started for them (nobody hangs).
+    func testAppendAsyncMixedWithSynchronousCallers() throws {
+        let directory = makeTemporaryDirectory(self)
+        let fs = FaultyFileSystem()
+        fs.syncDelayMicroseconds = 300
+        let log = try open(directory, fs, durability: .groupCommit)
+        let finished = DispatchSemaphore(value: 0)
+        let asyncDone = Counter()
+        Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                for k in 0..<300 {
+                    group.addTask {
+                        var batch = EntryBatch()
+                        batch.append(term: 1, payload: [UInt8(k & 0xFF)])
+                        if (try? await log.appendAsync(batch)) != nil { asyncDone.increment() }
+                    }
+                }
+            }
+            finished.signal()
+        }
+        onThreads(4) { _ in
+            for _ in 0..<25 { _ = try? log.append(makeBatch(first: 0, count: 1)) }
+        }
+        XCTAssertEqual(finished.wait(timeout: .now() + 60), .success, "async callers were left waiting")
+        XCTAssertEqual(asyncDone.value, 300)
+        XCTAssertEqual(log.lastIndex, 400)
+        XCTAssertEqual(log.durableIndex, 400)
+    }
 }
