@@ -44,7 +44,7 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
     // The state machine and membership bytes: written by the apply loop (and install), read by `read`.
     var machine: M
     var membership: [UInt8]
-    let stateLock = EngineRWLock()
+    let stateLock = ReadWriteLock()  // MetaLog's (package access)
 
     /// Held by the apply loop for a whole batch and by install, so they never interleave.
     let applyGate = EngineMutex()

@@ -37,11 +37,12 @@ final class Mutex: @unchecked Sendable {
     }
 }
 
-/// A reader-writer lock that prefers writers (so a stream of readers cannot starve the appender).
-final class ReadWriteLock: @unchecked Sendable {
+/// A reader-writer lock that prefers writers (so a stream of readers cannot starve the appender). Shared with
+/// MetaEngine through `package` access; not part of the public API.
+package final class ReadWriteLock: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
 
-    init() {
+    package init() {
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
         #if canImport(Glibc)
@@ -57,14 +58,14 @@ final class ReadWriteLock: @unchecked Sendable {
     }
 
     @inline(__always)
-    func withReadLock<R>(_ body: () throws -> R) rethrows -> R {
+    package func withReadLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_rwlock_rdlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
     }
 
     @inline(__always)
-    func withWriteLock<R>(_ body: () throws -> R) rethrows -> R {
+    package func withWriteLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_rwlock_wrlock(lock)
         defer { pthread_rwlock_unlock(lock) }
         return try body()
