@@ -58,7 +58,7 @@ extension KVStore {
                 if p.ignoreLease { lease = old.lease }
             }
         }
-        _ = put(key: p.key, value: value, lease: lease, rev: rev)
+        put(key: p.key, value: value, lease: lease, rev: rev)
         return PutResponse(revision: rev, prevKV: p.prevKV ? prev : nil)
     }
 
