@@ -58,7 +58,7 @@ extension KVStore {
                 if p.ignoreLease { lease = old.lease }
             }
         }
-        _ = put(key: p.key, value: value, lease: lease, rev: rev)
+        put(key: p.key, value: value, lease: lease, rev: rev)
         return PutResponse(revision: rev, prevKV: p.prevKV ? prev : nil)
     }
 
@@ -76,6 +76,9 @@ extension KVStore {
         let at = r.revision <= 0 ? Int64.max : r.revision
         let filtered = r.minModRevision != 0 || r.maxModRevision != 0 || r.minCreateRevision != 0
             || r.maxCreateRevision != 0
+        if r.rangeEnd == nil && !filtered {
+            return singleKeyRangeOp(r, at: at, headerRevision: headerRevision, options: options)
+        }
         let fetchAll = r.sortOrder != RangeRequest.SortOrder.none || filtered
         let fetch = fetchAll ? Int.max : (r.limit > 0 ? Int(clamping: r.limit) &+ 1 : Int.max)
         var kvs: [KeyValue] = []
@@ -108,6 +111,22 @@ extension KVStore {
         if let cap = options.maxScanLimit, kvs.count > cap { kvs.removeSubrange(max(cap, 0)...); more = true }
         if r.keysOnly { for i in kvs.indices { kvs[i].value = [] } }
         return RangeResponse(revision: headerRevision, kvs: kvs, more: more, count: Int64(count))
+    }
+
+    /// `rangeOp` for one key (no range_end) without revision filters: one hash lookup, no scan, no sort
+    /// (a single result is in every order, and a limit >= 1 never cuts it). Same response as the general path.
+    @inline(__always)
+    func singleKeyRangeOp(_ r: RangeRequest, at: Int64, headerRevision: Int64, options: KVOptions) -> RangeResponse {
+        guard let s = index.slot(r.key, slab), let v = slab[s].visible(at: at) else {
+            return RangeResponse(revision: headerRevision, kvs: [], more: false, count: 0)
+        }
+        if r.countOnly { return RangeResponse(revision: headerRevision, kvs: [], more: false, count: 1) }
+        if let cap = options.maxScanLimit, cap < 1 {
+            return RangeResponse(revision: headerRevision, kvs: [], more: true, count: 1)
+        }
+        var kv = KeyValue(r.key, v)
+        if r.keysOnly { kv.value = [] }
+        return RangeResponse(revision: headerRevision, kvs: [kv], more: false, count: 1)
     }
 
     /// Go's sort.Sort on at most 6 elements (and any input without ties) equals a stable sort of the

@@ -194,7 +194,8 @@ public struct KVVersion: Equatable, Sendable {
         }
         var c = p.chunk, i = p.index
         if c == chunks.count { c -= 1; i = chunks[c].count }
-        chunks[c].insert(record, at: i)
+        chunks[c].append(record)
+        Self.rotateLastInto(&chunks[c], at: i)
         if chunks[c].count > Self.maxChunk {
             let half = chunks[c].count / 2
             var tail: [KeyRecord] = []
@@ -205,6 +206,18 @@ public struct KVVersion: Equatable, Sendable {
             fences.insert(tail[tail.count - 1].prefix, at: c + 1)
         }
         fences[c] = chunks[c][chunks[c].count - 1].prefix
+    }
+
+    /// Moves the last record of `chunk` to index `i`, shifting the ones after `i` up by one (a memmove: no
+    /// retain/release, no generic Array.insert with its runtime metadata lookups). O(chunk count).
+    @inlinable static func rotateLastInto(_ chunk: inout [KeyRecord], at i: Int) {
+        chunk.withUnsafeMutableBufferPointer { b in
+            let n = b.count
+            guard i < n - 1, let base = b.baseAddress else { return }
+            let last = (base + n - 1).move()
+            (base + i + 1).moveInitialize(from: base + i, count: n - 1 - i)
+            (base + i).initialize(to: last)
+        }
     }
 
     /// Removes the record at `p`; returns the position of the record that followed it.

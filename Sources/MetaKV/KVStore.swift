@@ -119,9 +119,10 @@ public struct KVStore: Sendable {
 
     // MARK: writes (no checks: the applier validated everything before calling these)
 
-    /// Writes `value` under `key` at revision `rev`, attaches it to `lease` (0: none). Returns the key's
-    /// previous live key-value. O(1) expected for an existing key; a new key adds the sorted insert.
-    @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) -> KeyValue? {
+    /// Writes `value` under `key` at revision `rev`, attaches it to `lease` (0: none). Builds no result
+    /// (callers that want the previous key-value read it first). O(1) expected for an existing key; a new
+    /// key adds the sorted insert.
+    @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) {
         if let s = index.slot(key, slab) {
             let old = slab[s].latest
             let live = !old.isTombstone
@@ -135,8 +136,8 @@ public struct KVStore: Sendable {
                 if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
                 if lease != 0 { leases[lease]?.keys.insert(key) }
             }
-            if !live { liveKeyCount += 1; return nil }
-            return KeyValue(key, old)
+            if !live { liveKeyCount += 1 }
+            return
         }
         let v = KVVersion(modRevision: rev, createRevision: rev, version: 1, lease: lease, value: value)
         let s = slab.allocate(KeyVersions(key: key, latest: v, older: []))
@@ -145,7 +146,6 @@ public struct KVStore: Sendable {
         table.insert(KeyRecord(key: key, slot: s), at: p)
         liveKeyCount += 1
         if lease != 0 { leases[lease]?.keys.insert(key) }
-        return nil
     }
 
     /// Deletes every live key of the range at revision `rev` (tombstones), detaching them from their leases.
