@@ -46,10 +46,12 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
     func mark(_ event: Int) { lock.withLock { ops.append(.mark(event)) } }
 
     /// Starts from files that already exist (a materialized crash state): their names and inodes.
-    func adopt(_ existing: [String: Int]) {
+    /// New files get inodes from `firstNewInode` on (when given), so that they cannot collide with
+    /// inodes a model still holds for files that were unlinked.
+    func adopt(_ existing: [String: Int], firstNewInode: Int? = nil) {
         lock.withLock {
             names = existing
-            nextInode = (existing.values.max() ?? 0) + 1
+            nextInode = max(firstNewInode ?? 0, (existing.values.max() ?? 0) + 1)
         }
     }
 
