@@ -96,6 +96,17 @@ struct CrashStates {
         }
     }
 
+    /// The namespace a running process sees (every pending entry applied, directory by directory):
+    /// path -> inode. A process killed here and restarted opens these files.
+    var volatileNames: [String: Int] {
+        var names = self.names
+        var directories = self.directories
+        for key in pendingEntries.keys.sorted() {
+            CrashStates.applyEntries(pendingEntries[key] ?? [], names: &names, directories: &directories)
+        }
+        return names
+    }
+
     /// Whether anything is pending (a crash here can differ from the durable state).
     var hasPending: Bool { files.values.contains { !$0.pending.isEmpty } || pendingEntries.values.contains { !$0.isEmpty } }
 

@@ -94,6 +94,41 @@ final class PowerLossHoleTests: XCTestCase {
         XCTAssertNil(reopened.recovery.tornTail)
     }
 
+    /// The same under power loss: after the failed append returns, no crash state (a prefix of the pending
+    /// partial write and cut, pages, a torn write) brings back an entry of it. Fails without the cut's
+    /// fdatasync in the ENOSPC path (LogWriter.writeFrames): the partial write can reach the disk without
+    /// the cut.
+    func testFailedPartialWriteRevivesNothingAfterPowerLoss() throws {
+        let scratch = PowerLossChecker.scratchRoot(self)
+        let run = PowerLossRun(root: scratch + "/run")
+        try FileManager.default.createDirectory(atPath: run.root, withIntermediateDirectories: true)
+        var options = run.options(.syncEveryAppend, segmentBytes: 65536)
+        options.zeroFillAheadBytes = 0  // the partial write is the frames' own write
+        let log = try Log(directory: run.directory, options: options)
+        try log.append(makeBatch(first: 1, count: 5, size: 100))
+        run.fs.spaceLeft = 700  // the next batch's first frames fit, the rest does not
+        assertThrows(.noSpace(file: Log.fileName(log.segments[0].path))) { try log.append(makeBatch(first: 6, count: 20, size: 100)) }
+        XCTAssertEqual(log.lastIndex, 5)
+        run.fs.spaceLeft = nil
+        var model = CrashStates(root: run.root)
+        for op in run.fs.recorded { model.apply(op) }
+        var rng = SplitMix64(state: 9)
+        var revived: [String] = []
+        for choice in CrashStates.Choice.allCases {
+            for _ in 0..<12 {
+                let target = scratch + "/state"
+                CrashStates.materialize(model.crashState(choice, &rng), root: run.root, target: target)
+                let reopened = try Log(directory: target + "/log", options: LogOptions(segmentBytes: 65536))
+                if reopened.lastIndex != 5 { revived.append("\(choice): last index \(reopened.lastIndex)") }
+                for i in UInt64(1)...min(5, reopened.lastIndex) {
+                    XCTAssertEqual(try reopened.entry(at: i).payload, testPayload(i, size: 100))
+                }
+                try reopened.close()
+            }
+        }
+        XCTAssertEqual(revived, [], "entries of the failed append came back")
+    }
+
     /// A removePrefix whose unlinks reached the disk only in part leaves gaps among segments below the
     /// first index: opening skips them instead of refusing the log.
     func testInterruptedRemovePrefixLeavesGapsThatOpeningSkips() throws {

@@ -39,6 +39,12 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
     /// Syncs to leave out (by their order among recorded syncs): a test proves each one matters.
     var skipSyncNumbers: Set<Int> = []
     private var syncNumber = 0
+    /// Bytes writes may still add before ENOSPC (nil: unlimited); a write that does not fit is partial.
+    var spaceLeft: Int? {
+        get { lock.withLock { _spaceLeft } }
+        set { lock.withLock { _spaceLeft = newValue } }
+    }
+    private var _spaceLeft: Int?
 
     /// Every recorded operation so far.
     var recorded: [RecordedOp] { lock.withLock { ops } }
@@ -46,10 +52,12 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
     func mark(_ event: Int) { lock.withLock { ops.append(.mark(event)) } }
 
     /// Starts from files that already exist (a materialized crash state): their names and inodes.
-    func adopt(_ existing: [String: Int]) {
+    /// New files get inodes from `firstNewInode` on (when given), so that they cannot collide with
+    /// inodes a model still holds for files that were unlinked.
+    func adopt(_ existing: [String: Int], firstNewInode: Int? = nil) {
         lock.withLock {
             names = existing
-            nextInode = (existing.values.max() ?? 0) + 1
+            nextInode = max(firstNewInode ?? 0, (existing.values.max() ?? 0) + 1)
         }
     }
 
@@ -83,8 +91,18 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
     }
 
     func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
-        try real.pwrite(fd, bytes, at: offset, path: path)
-        lock.withLock { ops.append(.write(inode: inode(fd), offset: Int(offset), bytes: [UInt8](bytes))) }
+        // Out of space: the part that fits is written (and recorded), then ENOSPC.
+        let allowed = lock.withLock { () -> Int in
+            guard let left = _spaceLeft else { return bytes.count }
+            _spaceLeft = max(0, left - bytes.count)
+            return min(left, bytes.count)
+        }
+        let written = UnsafeRawBufferPointer(rebasing: bytes[0..<allowed])
+        if allowed > 0 {
+            try real.pwrite(fd, written, at: offset, path: path)
+            lock.withLock { ops.append(.write(inode: inode(fd), offset: Int(offset), bytes: [UInt8](written))) }
+        }
+        if allowed < bytes.count { throw FileSystemError(operation: "write", path: path, errno: ENOSPC) }
     }
 
     func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
