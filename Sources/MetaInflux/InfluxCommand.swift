@@ -91,30 +91,10 @@ public enum InfluxCommand: Equatable, Sendable {
 ///
 /// - Throws: ``MetaFSMError/truncatedRecord(record:offset:needed:available:)`` when the file ends inside a record.
 public func influxCommandRecords(_ bytes: UnsafeRawBufferPointer) throws -> [Range<Int>] {
-    var out: [Range<Int>] = []
-    var off = 0
-    while off < bytes.count {
-        guard bytes.count - off >= 4 else {
-            throw MetaFSMError.truncatedRecord(record: out.count + 1, offset: off, needed: 4, available: bytes.count - off)
-        }
-        let n = Int(bytes.loadUnaligned(fromByteOffset: off, as: UInt32.self).littleEndian)
-        guard bytes.count - off - 4 >= n else {
-            throw MetaFSMError.truncatedRecord(record: out.count + 1, offset: off, needed: n + 4, available: bytes.count - off)
-        }
-        out.append((off + 4)..<(off + 4 + n))
-        off += 4 + n
-    }
-    return out
+    try commandStreamRecords(bytes)
 }
 
 /// Writes commands in the fixture stream format (uint32 little-endian length + encoded `Command`).
 public func influxCommandStream(_ commands: [InfluxCommand]) -> [UInt8] {
-    var out: [UInt8] = []
-    for c in commands {
-        let b = c.encoded()
-        var n = UInt32(b.count).littleEndian
-        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        out.append(contentsOf: b)
-    }
-    return out
+    commandStream(commands.lazy.map { $0.encoded() })
 }

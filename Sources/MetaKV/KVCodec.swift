@@ -364,30 +364,10 @@ extension TxnRequest {
 /// format) into the byte ranges of its records. Throws ``MetaFSMError/truncatedRecord(record:offset:needed:available:)``
 /// when the stream is cut inside a record. Cost: O(records), no copies.
 public func kvCommandRecords(_ bytes: UnsafeRawBufferPointer) throws -> [Range<Int>] {
-    var out: [Range<Int>] = []
-    var off = 0
-    while off < bytes.count {
-        guard bytes.count - off >= 4 else {
-            throw MetaFSMError.truncatedRecord(record: out.count + 1, offset: off, needed: 4, available: bytes.count - off)
-        }
-        let n = Int(bytes.loadUnaligned(fromByteOffset: off, as: UInt32.self).littleEndian)
-        guard bytes.count - off - 4 >= n else {
-            throw MetaFSMError.truncatedRecord(record: out.count + 1, offset: off, needed: n + 4, available: bytes.count - off)
-        }
-        out.append((off + 4)..<(off + 4 + n))
-        off += 4 + n
-    }
-    return out
+    try commandStreamRecords(bytes)
 }
 
 /// Writes requests as a command stream (uint32 little-endian length + encoded InternalRaftRequest each).
 public func kvCommandStream(_ requests: [InternalRaftRequest]) -> [UInt8] {
-    var out: [UInt8] = []
-    for r in requests {
-        let b = r.encoded()
-        var n = UInt32(b.count).littleEndian
-        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        out.append(contentsOf: b)
-    }
-    return out
+    commandStream(requests.lazy.map { $0.encoded() })
 }
