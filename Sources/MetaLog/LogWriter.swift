@@ -194,11 +194,18 @@ extension Log {
     func writeFrames(_ segment: Segment, bytes: Int) throws(LogError) {
         let offset = segment.dataEnd
         let end = offset + bytes
-        if syncMode && options.zeroFillAheadBytes > 0 && end > zeroedEnd {
-            let start = max(zeroedEnd, end)
-            let stop = min(segment.fileSize, end + options.zeroFillAheadBytes)
-            if stop > start { try writeZeros(segment, from: start, to: stop) }
-            zeroedEnd = max(zeroedEnd, stop)
+        if syncMode && options.zeroFillAheadBytes > 0 {
+            // Keep `zeroFillAheadBytes` zeroed past the end, topped up a step at a time: each top-up's
+            // zeros (and the extent conversion they commit) ride in the next fdatasync, so no single sync
+            // has to flush a whole megabyte of them.
+            let step = max(4096, options.zeroFillStepBytes)
+            let wanted = (end + options.zeroFillAheadBytes + step - 1) / step * step
+            let stop = min(segment.fileSize, wanted)
+            if stop > zeroedEnd {
+                let start = max(zeroedEnd, end)
+                if stop > start { try writeZeros(segment, from: start, to: stop) }
+                zeroedEnd = stop
+            }
         }
         var length = bytes
         if dirtyUntil > end {
