@@ -24,20 +24,36 @@ final class LogCrashTests: XCTestCase {
     /// (`make crash-test ROUNDS=1000`).
     static let rounds = ProcessInfo.processInfo.environment["METALOG_CRASH_ROUNDS"].flatMap { Int($0) }.map { max(3, $0) } ?? 42
 
+    /// Rounds that share one log before the next starts afresh. Every round verifies its whole log, so one
+    /// log growing over 1,000 rounds would make the run quadratic (thousands of segments); 50 rounds still
+    /// cross many rotations and crash on top of many earlier crashes.
+    static let roundsPerLog = 50
+
     func testSIGKILLDuringSyncedAppendsLosesNoAcknowledgedEntry() throws {
         let seed = UInt64.random(in: 0 ... .max)
         var random = SeededGenerator(state: seed)
         let scratch = try ScratchDirectory("crash")
         defer { scratch.remove() }
-        let dir = scratch.child("log")
         print("LogCrashTests seed \(seed)")
 
+        var dir = scratch.child("log-0")
+        var logs = 1
+        var totalSegments = 0
         var lastIndex: UInt64 = 0  // last index of the log after the previous round's reopen
         var totalSynced = 0
         var roundsWithRotation = 0
         var segmentsBefore = 0
         var tornRounds = 0
         for number in 0..<Self.rounds {
+            if number > 0 && number % Self.roundsPerLog == 0 {
+                // Start a fresh log; the one just finished was fully verified by its last round.
+                try? FileManager.default.removeItem(atPath: dir)
+                dir = scratch.child("log-\(logs)")
+                logs += 1
+                totalSegments += segmentsBefore
+                lastIndex = 0
+                segmentsBefore = 0
+            }
             // Every fourth round appends batches larger than MetaLog's 64 KiB write buffer, so one append
             // takes several write(2)s and may span a rotation: a kill can land between them.
             let big = number % 4 == 1
@@ -49,7 +65,7 @@ final class LogCrashTests: XCTestCase {
                 segmentBytes: number % 2 == 0 ? 64 << 10 : 128 << 10,
                 killAfterOutput: number % 5 != 4 && number % 3 != 2,
                 delayMilliseconds: Int.random(in: 0...200, using: &random))
-            let context = "seed \(seed) round \(round)"
+            let context = "seed \(seed) round \(round) log \(dir)"
 
             // Manual durability ("none") syncs once at the end: a count that often finishes before the kill.
             let count = round.mode == "none" ? Int.random(in: 50...3000, using: &random) : 100_000_000
@@ -102,7 +118,7 @@ final class LogCrashTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(verifiedLast, maxSynced, "acknowledged entries lost; \(context)")
             XCTAssertEqual(JSON.int(report["payloadsChecked"]), Int(verifiedLast), context)
             let segments = JSON.int(report["segments"]) ?? 0
-            if segments > segmentsBefore && number > 0 { roundsWithRotation += 1 }
+            if segments > segmentsBefore && number % Self.roundsPerLog > 0 { roundsWithRotation += 1 }
             segmentsBefore = segments
 
             // Reopen with the library: the same entries, this round's with their exact size and term 1.
@@ -131,8 +147,9 @@ final class LogCrashTests: XCTestCase {
         // The rounds must really have crashed while appending and rotating, or the test proved nothing.
         XCTAssertGreaterThan(totalSynced, 100, "seed \(seed)")
         XCTAssertGreaterThan(roundsWithRotation, Self.rounds / 6, "seed \(seed)")
-        print("LogCrashTests: \(Self.rounds) rounds (always/group/none in turn), \(totalSynced) synced lines, last index \(lastIndex), "
-            + "\(segmentsBefore) segments, \(roundsWithRotation) rounds rotated, \(tornRounds) torn tails cut")
+        totalSegments += segmentsBefore
+        print("LogCrashTests: \(Self.rounds) rounds (always/group/none in turn) over \(logs) logs, \(totalSynced) synced lines, "
+            + "\(totalSegments) segments, \(roundsWithRotation) rounds rotated, \(tornRounds) torn tails cut")
     }
 
     /// After a crash the next append continues at the recovered last index + 1 (no gap, no overlap),
