@@ -131,8 +131,7 @@ enum EngineWorkloads {
                             batch.removeAll(keepingCapacity: true)
                             batch.append(term: 1, payload: commands[k])
                             let t0 = BenchClock.nanos()
-                            let range = try await engine.propose(batch)
-                            _ = try await engine.applied(range.upperBound)
+                            _ = try await engine.proposeAndWait(batch)
                             latency.record(nanos: BenchClock.nanos() &- t0)
                         }
                         return latency

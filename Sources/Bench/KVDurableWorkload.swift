@@ -44,8 +44,7 @@ extension KVWorkloads {
                             batch.removeAll(keepingCapacity: true)
                             batch.append(term: 1, payload: sendable[j])
                             let t0 = BenchClock.nanos()
-                            let range = try await engine.propose(batch)
-                            let result = try await engine.applied(range.upperBound)
+                            let (_, result) = try await engine.proposeAndWait(batch)
                             latency.record(nanos: BenchClock.nanos() &- t0)
                             if case .failure? = result { rejected.add() }
                         }

@@ -28,6 +28,27 @@ extension MetaEngine {
         }
     }
 
+    /// Proposes `batch` like `propose(_:)` and returns once its last entry is applied too, with the
+    /// indexes and the state machine's result for that last entry: what a leader host answers its client
+    /// with. The waiter is registered by the writer when the entries are durable, so the caller is resumed
+    /// once (not once for durability and again for the result). Not cancellable once queued (the entry is
+    /// in the log either way). Throws what `propose(_:)` and `applied(_:)` throw (`.resultUnavailable`
+    /// when the result left `resultWindow` before the caller ran, `.closed`, `.failed`, `.log`).
+    /// Cost: that of `propose(_:)`; one waiter registration.
+    public func proposeAndWait(_ batch: EntryBatch) async throws -> (indexes: ClosedRange<UInt64>, result: M.ApplyResult?) {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<(indexes: ClosedRange<UInt64>, result: M.ApplyResult?), Error>) in
+            enqueue(WriteOp(at: nil, batch: batch) { [self] outcome in
+                switch outcome {
+                case .failure(let e): c.resume(throwing: e)
+                case .success(let range):
+                    addWaiter(range.upperBound, wantsResult: true) { applied in
+                        c.resume(with: applied.map { (range, $0) }.mapError { $0 as Error })
+                    }
+                }
+            })
+        }
+    }
+
     /// Blocking form of `propose(_:)` for synchronous callers (e.g. the C ABI). Throws the same.
     public func proposeSync(_ batch: EntryBatch) throws -> ClosedRange<UInt64> {
         let box = BlockingBox<Result<ClosedRange<UInt64>, EngineError>>()
@@ -85,7 +106,7 @@ extension MetaEngine {
             if closing { return .closed }
             if let failure { return failure }
             pendingWrites.append(op)
-            writerWake.signal()
+            if pendingWrites.count >= writerWakeAt { writerWake.signal() }
             return nil
         }
         if let refused { op.done(.failure(refused)) }
@@ -100,16 +121,19 @@ extension MetaEngine {
         var lastSyncNanos: UInt64 = 0
         while true {
             let commit: UInt64? = mu.withLock {
+                writerWakeAt = 1
                 while pendingWrites.isEmpty && !closing { writerWake.wait(mu) }
                 // Group forming: callers of the previous group come back one by one (each after its apply
                 // result); wait a little (at most half the last fdatasync, at most 200 µs) until as many as
                 // last time are queued, so one sync covers them instead of the first one alone.
                 if pendingWrites.count < lastGroup && lastSyncNanos > 0 && !closing {
+                    writerWakeAt = lastGroup
                     let deadline = realtimeNanos() + min(lastSyncNanos / 2, 200_000)
                     while pendingWrites.count < lastGroup && !closing {
                         if !writerWake.wait(mu, untilRealtimeNanos: deadline) { break }
                     }
                 }
+                writerWakeAt = Int.max
                 if pendingWrites.isEmpty { return nil }
                 swap(&ops, &pendingWrites)
                 return curCommit

@@ -61,6 +61,10 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
     var curAppliedTerm: UInt64
     var host: HostState
     var pendingWrites: [WriteOp] = []
+    /// How many queued writes wake the writer (1 while idle, the group it is forming while it forms one,
+    /// Int.max while it writes): appenders signal only then, so a forming group costs one wake-up, not one
+    /// per arriving proposal.
+    var writerWakeAt = 1
     var waiters: [Waiter] = []
     var nextWaiterID: UInt64 = 0
     var ring: [M.ApplyResult?]
