@@ -58,7 +58,10 @@ struct Recovery<M: StateMachine> {
     static func snapshotDirectory(_ directory: String) -> String { directory + "/snapshots" }
 
     static func logOptions(_ options: EngineOptions) -> LogOptions {
-        LogOptions(segmentBytes: options.segmentBytes, durability: .manual, protectCommitted: true)
+        var o = LogOptions(segmentBytes: options.segmentBytes, durability: .manual, protectCommitted: true)
+        // The writer syncs after every group: keep the stretch ahead zeroed so those syncs flush data only.
+        o.zeroFillAhead = true
+        return o
     }
 
     static func run(directory: String, machine empty: M, options: EngineOptions) throws -> Recovery {

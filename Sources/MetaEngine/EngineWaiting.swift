@@ -9,19 +9,19 @@ extension MetaEngine {
     @discardableResult
     func addWaiter(_ index: UInt64, wantsResult: Bool,
                    _ resume: @escaping (Result<M.ApplyResult?, EngineError>) -> Void) -> UInt64? {
-        let answer: Result<M.ApplyResult?, EngineError>? = mu.withLock {
-            if closing { return .failure(.closed) }
-            if let failure { return .failure(failure) }
-            if index <= curApplied { return wantsResult ? resultLocked(index) : .success(nil) }
+        let (answer, id): (Result<M.ApplyResult?, EngineError>?, UInt64) = mu.withLock {
+            if closing { return (.failure(.closed), 0) }
+            if let failure { return (.failure(failure), 0) }
+            if index <= curApplied { return (wantsResult ? resultLocked(index) : .success(nil), 0) }
             nextWaiterID += 1
             waiters.append(Waiter(id: nextWaiterID, index: index, wantsResult: wantsResult, resume: resume))
-            return nil
+            return (nil, nextWaiterID)
         }
         if let answer {
             resume(answer)
             return nil
         }
-        return mu.withLock { nextWaiterID }
+        return id
     }
 
     /// Removes waiter `id` (if still waiting) and answers it with `error`.

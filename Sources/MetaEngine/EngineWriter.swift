@@ -116,6 +116,7 @@ extension MetaEngine {
 
     func writerLoop() {
         var ops: [WriteOp] = []
+        var run = EntryBatch(reservingBytes: 64 << 10)
         var outcomes: [Result<ClosedRange<UInt64>, EngineError>] = []
         var lastGroup = 0
         var lastSyncNanos: UInt64 = 0
@@ -143,7 +144,40 @@ extension MetaEngine {
             var wrote = false
             var entries = 0
             var bytes = 0
-            for op in ops {
+            var k = 0
+            while k < ops.count {
+                // A run of proposals (at the log's next index) goes to the log as one append: one copy of
+                // their frames and one write(2) instead of one per proposal.
+                var end = k
+                var runBytes = 0
+                while end < ops.count && ops[end].at == nil && ops[end].truncateAfter == nil
+                        && (end == k || runBytes + ops[end].batch.encodedBytes <= Self.runBytesLimit) {
+                    runBytes += ops[end].batch.encodedBytes
+                    end += 1
+                }
+                if end - k >= 2 {
+                    run.removeAll(keepingCapacity: true)
+                    for j in k..<end { run.append(contentsOf: ops[j].batch) }
+                    do {
+                        if let f = mu.withLock({ failure }) { throw f }
+                        var next = try log.append(run).lowerBound
+                        for j in k..<end {
+                            let count = UInt64(ops[j].batch.count)
+                            outcomes.append(.success(next...(next + count - 1)))
+                            next += count
+                        }
+                        wrote = true
+                        entries += run.count
+                        bytes += run.payloadBytes
+                    } catch {
+                        let e = recordWriteFailure(error)
+                        for _ in k..<end { outcomes.append(.failure(e)) }
+                    }
+                    k = end
+                    continue
+                }
+                let op = ops[k]
+                k += 1
                 do {
                     if let f = mu.withLock({ failure }) { throw f }
                     if let t = op.truncateAfter {
@@ -158,10 +192,7 @@ extension MetaEngine {
                     entries += op.batch.count
                     bytes += op.batch.payloadBytes
                 } catch {
-                    let e = EngineError.wrap(error)
-                    outcomes.append(.failure(e))
-                    if case .log(.failed) = e { fail(e) }
-                    if case .log(.io) = e { fail(e) }
+                    outcomes.append(.failure(recordWriteFailure(error)))
                 }
             }
             if wrote {
@@ -200,6 +231,17 @@ extension MetaEngine {
             for (op, outcome) in zip(ops, outcomes) { op.done(outcome) }
             ops.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Proposals copied into one append at most (a bigger one is written on its own, without a copy).
+    static var runBytesLimit: Int { 1 << 20 }
+
+    /// Wraps a failed write's error; a failed or I/O-broken log stops the engine.
+    private func recordWriteFailure(_ error: Error) -> EngineError {
+        let e = EngineError.wrap(error)
+        if case .log(.failed) = e { fail(e) }
+        if case .log(.io) = e { fail(e) }
+        return e
     }
 
     /// Writes one queued append (no sync). Needs to run on the writer thread.

@@ -110,6 +110,24 @@ public struct EntryBatch: Sendable {
         payload.withUnsafeBytes { append(term: term, kind: kind, payload: $0) }
     }
 
+    /// Appends every entry of `other` (term, kind, payload; a read batch's indexes are not kept: entries
+    /// get their indexes when appended to a log). Cost: one copy of `other`'s frames, no allocation once
+    /// the buffer has grown.
+    public mutating func append(contentsOf other: EntryBatch) {
+        guard let from = other.starts.first else { return }
+        makeUnique()
+        let length = other.storage.count - from
+        let base = storage.count
+        storage.reserve(length)
+        withExtendedLifetime(other.storage) {
+            (storage.base + base).copyMemory(from: other.storage.base + from, byteCount: length)
+        }
+        starts.reserveCapacity(starts.count + other.starts.count)
+        for start in other.starts { starts.append(base + start - from) }
+        storage.count += length
+        payloadBytes += other.payloadBytes
+    }
+
     /// Removes every entry (keeping the buffer for reuse unless told otherwise).
     public mutating func removeAll(keepingCapacity: Bool = true) {
         if keepingCapacity && isKnownUniquelyReferenced(&storage) {

@@ -189,12 +189,15 @@ extension Log {
 
     var syncMode: Bool { options.durability != .manual }
 
-    /// Writes the first `bytes` of the write buffer at the segment's data end, zero-filling ahead in sync
-    /// modes. ENOSPC throws `.noSpace` and leaves the log as it was; other write errors fail-stop.
+    /// Whether writes keep the stretch ahead zero-filled (`LogOptions.zeroFillAhead`).
+    var zeroFillsAhead: Bool { (options.zeroFillAhead ?? syncMode) && options.zeroFillAheadBytes > 0 }
+
+    /// Writes the first `bytes` of the write buffer at the segment's data end, zero-filling ahead
+    /// (`zeroFillsAhead`). ENOSPC throws `.noSpace` and leaves the log as it was; other write errors fail-stop.
     func writeFrames(_ segment: Segment, bytes: Int) throws(LogError) {
         let offset = segment.dataEnd
         let end = offset + bytes
-        if syncMode && options.zeroFillAheadBytes > 0 {
+        if zeroFillsAhead {
             // Keep `zeroFillAheadBytes` zeroed past the end, topped up a step at a time: each top-up's
             // zeros (and the extent conversion they commit) ride in the next fdatasync, so no single sync
             // has to flush a whole megabyte of them.

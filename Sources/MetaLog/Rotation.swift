@@ -73,7 +73,7 @@ extension Log {
             try? fs.unlink(temporary)
             throw mapError(error)
         }
-        if syncMode && options.zeroFillAheadBytes > 0 {
+        if zeroFillsAhead {
             zeroed = min(capacity, dataStart + options.zeroFillAheadBytes)
             do { try writeZeros(segment, from: dataStart, to: zeroed) } catch {
                 segment.release(fs)

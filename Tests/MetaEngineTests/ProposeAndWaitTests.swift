@@ -38,6 +38,56 @@ final class ProposeAndWaitTests: XCTestCase {
         try engine.close()
     }
 
+    /// Proposals queued together are written as one append: each caller's range must still hold exactly
+    /// its own entries, in its own order, with its own terms and kinds (batches of 1 to 4 entries from 12
+    /// concurrent proposers).
+    func testProposalsWrittenTogetherKeepTheirOwnEntries() async throws {
+        let dir = makeTemporaryDirectory(self)
+        var o = quietOptions()
+        o.commitOnDurable = true
+        let engine = try MetaEngine(directory: dir, stateMachine: CounterMachine(), options: o)
+        func payload(_ proposer: Int, _ seq: Int, _ k: Int) -> [UInt8] {
+            Array("p\(proposer) s\(seq) e\(k)".utf8)
+        }
+        let ranges = try await withThrowingTaskGroup(of: [(Int, Int, ClosedRange<UInt64>)].self) { group in
+            for proposer in 0..<12 {
+                group.addTask {
+                    var got: [(Int, Int, ClosedRange<UInt64>)] = []
+                    for seq in 0..<25 {
+                        var batch = EntryBatch()
+                        for k in 0..<(1 + (proposer + seq) % 4) {
+                            batch.append(term: 1, kind: UInt8(100 + proposer), payload: payload(proposer, seq, k))
+                        }
+                        let (indexes, _) = try await engine.proposeAndWait(batch)
+                        XCTAssertEqual(indexes.count, batch.count)
+                        got.append((proposer, seq, indexes))
+                    }
+                    return got
+                }
+            }
+            var all: [(Int, Int, ClosedRange<UInt64>)] = []
+            for try await g in group { all += g }
+            return all
+        }
+        var covered: [UInt64] = []
+        for (proposer, seq, range) in ranges {
+            for (k, index) in range.enumerated() {
+                let e = try engine.entry(at: index)
+                XCTAssertEqual(e.payload, payload(proposer, seq, k), "entry \(index)")
+                XCTAssertEqual(e.kind, UInt8(100 + proposer), "entry \(index)")
+                XCTAssertEqual(e.term, 1)
+                covered.append(index)
+            }
+        }
+        XCTAssertEqual(covered.sorted(), Array(1...engine.lastIndex), "the ranges tile the log")
+        var expectedEntries: UInt64 = 0
+        for proposer in 0..<12 {
+            for seq in 0..<25 { expectedEntries += UInt64(1 + (proposer + seq) % 4) }
+        }
+        XCTAssertEqual(engine.lastIndex, expectedEntries)
+        try engine.close()
+    }
+
     /// Without commitOnDurable the call waits for the host's commit; errors come back typed.
     func testWaitsForTheHostsCommitAndReportsErrors() async throws {
         let dir = makeTemporaryDirectory(self)

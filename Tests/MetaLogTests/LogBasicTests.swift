@@ -2,6 +2,38 @@
 import XCTest
 
 final class LogBasicTests: XCTestCase {
+    /// `append(contentsOf:)` copies built and read batches' entries (term, kind, payload) after the
+    /// batch's own; the combined batch appends and reads back exactly.
+    func testAppendContentsOfCombinesBuiltAndReadBatches() throws {
+        let source = try Log(directory: makeTemporaryDirectory(self))
+        var built = EntryBatch()
+        for k in 0..<5 { built.append(term: 2, kind: UInt8(k), payload: Array(repeating: UInt8(k), count: 3 * k)) }
+        try source.append(built)
+        let read = try source.read(from: 3, maxCount: 3)  // entries 3...5, a batch that came from a read
+        XCTAssertEqual(read.firstIndex, 3)
+
+        var combined = EntryBatch()
+        combined.append(term: 1, payload: [9, 9])
+        combined.append(contentsOf: built)
+        combined.append(contentsOf: read)
+        combined.append(contentsOf: EntryBatch())
+        XCTAssertEqual(combined.count, 1 + 5 + 3)
+        XCTAssertEqual(combined.payloadBytes, 2 + built.payloadBytes + read.payloadBytes)
+        XCTAssertEqual(combined.encodedBytes, built.encodedBytes + read.encodedBytes + SegmentFormat.frameSize(2))
+
+        let target = try Log(directory: makeTemporaryDirectory(self))
+        XCTAssertEqual(try target.append(combined), 1...9)
+        var expected: [(UInt64, UInt8, [UInt8])] = [(1, 0, [9, 9])]
+        for k in 0..<5 { expected.append((2, UInt8(k), Array(repeating: UInt8(k), count: 3 * k))) }
+        for k in 2..<5 { expected.append((2, UInt8(k), Array(repeating: UInt8(k), count: 3 * k))) }
+        for (n, e) in expected.enumerated() {
+            XCTAssertEqual(try target.entry(at: UInt64(n + 1)),
+                           Entry(index: UInt64(n + 1), term: e.0, kind: e.1, payload: e.2), "entry \(n + 1)")
+        }
+        try source.close()
+        try target.close()
+    }
+
     func testNewLogIsEmpty() throws {
         let log = try Log(directory: makeTemporaryDirectory(self))
         XCTAssertEqual(log.firstIndex, 1)

@@ -6,9 +6,44 @@ import XCTest
 /// every ~100th sync flush a megabyte of zeros (append-sync-batch's p99 at ~10x raw-prealloc's).
 final class ZeroFillAheadTests: XCTestCase {
     func testFramesAlwaysLandOnZeroedBytesAndTopUpsAreOneStep() throws {
+        try checkZeroFill(durability: .syncEveryAppend, zeroFillAhead: nil)
+    }
+
+    /// A manual log synced after every few appends (MetaEngine's) asks for the fill and gets it.
+    func testManualLogZeroFillsWhenAskedTo() throws {
+        try checkZeroFill(durability: .manual, zeroFillAhead: true)
+    }
+
+    /// A manual log does not zero-fill by default (a bulk load synced once would write everything twice);
+    /// a sync-mode log can turn it off.
+    func testNoZeroFillInManualModeByDefaultOrWhenTurnedOff() throws {
+        for (durability, flag) in [(Durability.manual, Bool?.none), (.syncEveryAppend, false)] {
+            let directory = makeTemporaryDirectory(self)
+            let fs = RecordingFileSystem()
+            var options = LogOptions(segmentBytes: 8 << 20, durability: durability)
+            options.zeroFillAhead = flag
+            options.fileSystem = fs
+            let log = try Log(directory: directory, options: options)
+            var index: UInt64 = 1
+            for _ in 0..<40 {
+                try log.append(makeBatch(first: index, count: 64, size: 128))
+                index += 64
+            }
+            try log.sync()
+            try log.close()
+            let zeroWrites = fs.recorded.filter { op in
+                if case let .write(_, _, bytes) = op { return bytes.count >= 4096 && bytes.allSatisfy { $0 == 0 } }
+                return false
+            }
+            XCTAssertEqual(zeroWrites.count, 0, "\(durability) zeroFillAhead \(String(describing: flag))")
+        }
+    }
+
+    private func checkZeroFill(durability: Durability, zeroFillAhead: Bool?) throws {
         let directory = makeTemporaryDirectory(self)
         let fs = RecordingFileSystem()
-        var options = LogOptions(segmentBytes: 8 << 20, durability: .syncEveryAppend)
+        var options = LogOptions(segmentBytes: 8 << 20, durability: durability)
+        options.zeroFillAhead = zeroFillAhead
         options.fileSystem = fs
         let step = options.zeroFillStepBytes
         let ahead = options.zeroFillAheadBytes
@@ -20,6 +55,7 @@ final class ZeroFillAheadTests: XCTestCase {
             try log.append(makeBatch(first: index, count: 64, size: 128))
             index += 64
         }
+        if durability == .manual { try log.sync() }
         try log.close()
 
         guard let segment = fs.recorded.compactMap({ op -> Int? in
