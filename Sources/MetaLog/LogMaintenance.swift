@@ -66,9 +66,13 @@ extension Log {
             setSynced(newSynced)
             lastMarked = min(lastMarked, index)
             try writeFrames(segment, bytes: SegmentFormat.frameHeaderSize)
+            // The offsets and `last` change together: a reader that saw the old `last` with the cut
+            // offsets indexed past their end (the debug suite trapped so about once in ten runs).
             state.withWriteLock {
                 segment.offsets.removeSubrange(Int(index + 1 - segment.baseIndex)...)
                 segment.dataEnd += SegmentFormat.frameHeaderSize
+                last = min(last, index)
+                terms.truncate(after: index)
             }
             wrote = true
         }
