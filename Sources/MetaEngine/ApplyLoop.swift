@@ -53,9 +53,29 @@ extension MetaEngine {
             }
             metrics.appliedEntries.increment(by: batch.count)
             metrics.applyLatency.recordNanoseconds(Int64(monotonicNanos() - t0))
-            for (w, r) in ready { w.resume(r) }
+            resume(ready)
         }
         maybeStartSnapshot()
+    }
+
+    /// Answers applied waiters. Callbacks run here, on the apply thread. Suspended tasks (two or more) are
+    /// resumed from one task on Swift's executor instead: each resume from this thread wakes a pool thread
+    /// (a futex wake, ~6 us here), while resumes from a running pool thread only queue the tasks, so the
+    /// apply loop goes back to applying after one hand-off instead of one per caller.
+    private func resume(_ ready: [(Waiter, Result<M.ApplyResult?, EngineError>)]) {
+        var tasks = 0
+        for (w, r) in ready {
+            if w.resumesTask { tasks += 1 } else { w.resume(r) }
+        }
+        if tasks == 0 { return }
+        if tasks == 1 {
+            for (w, r) in ready where w.resumesTask { w.resume(r) }
+            return
+        }
+        nonisolated(unsafe) let handOff = ready
+        Task.detached {
+            for (w, r) in handOff where w.resumesTask { w.resume(r) }
+        }
     }
 
     /// Removes and returns every waiter whose index is applied, with its outcome. Needs `mu`.

@@ -61,7 +61,7 @@ extension MetaEngine {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-                    let id = addWaiter(index, wantsResult: false) { c.resume(with: $0.map { _ in () }.mapError { $0 as Error }) }
+                    let id = addWaiter(index, wantsResult: false, resumesTask: true) { c.resume(with: $0.map { _ in () }.mapError { $0 as Error }) }
                     if let id, box.set(id) { cancelWaiter(id, with: .cancelled) }
                 }
             } onCancel: {

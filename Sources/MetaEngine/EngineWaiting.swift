@@ -7,14 +7,14 @@ extension MetaEngine {
     /// Registers a waiter, or answers at once when `index` is already applied (or the engine is closed).
     /// Returns the waiter id (nil when answered at once).
     @discardableResult
-    func addWaiter(_ index: UInt64, wantsResult: Bool,
+    func addWaiter(_ index: UInt64, wantsResult: Bool, resumesTask: Bool = false,
                    _ resume: @escaping (Result<M.ApplyResult?, EngineError>) -> Void) -> UInt64? {
         let (answer, id): (Result<M.ApplyResult?, EngineError>?, UInt64) = mu.withLock {
             if closing { return (.failure(.closed), 0) }
             if let failure { return (.failure(failure), 0) }
             if index <= curApplied { return (wantsResult ? resultLocked(index) : .success(nil), 0) }
             nextWaiterID += 1
-            waiters.append(Waiter(id: nextWaiterID, index: index, wantsResult: wantsResult, resume: resume))
+            waiters.append(Waiter(id: nextWaiterID, index: index, wantsResult: wantsResult, resumesTask: resumesTask, resume: resume))
             return (nil, nextWaiterID)
         }
         if let answer {
@@ -43,7 +43,7 @@ extension MetaEngine {
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (c: CheckedContinuation<M.ApplyResult?, Error>) in
-                    let id = addWaiter(index, wantsResult: true) { c.resume(with: $0.mapError { $0 as Error }) }
+                    let id = addWaiter(index, wantsResult: true, resumesTask: true) { c.resume(with: $0.mapError { $0 as Error }) }
                     if let id, box.set(id) { cancelWaiter(id, with: .cancelled) }
                 }
             } onCancel: {
@@ -61,7 +61,7 @@ extension MetaEngine {
         do {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-                    let id = addWaiter(index, wantsResult: false) { c.resume(with: $0.map { _ in () }.mapError { $0 as Error }) }
+                    let id = addWaiter(index, wantsResult: false, resumesTask: true) { c.resume(with: $0.map { _ in () }.mapError { $0 as Error }) }
                     guard let id else { return }
                     if box.set(id) {
                         cancelWaiter(id, with: .cancelled)

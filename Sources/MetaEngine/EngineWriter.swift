@@ -41,7 +41,7 @@ extension MetaEngine {
                 switch outcome {
                 case .failure(let e): c.resume(throwing: e)
                 case .success(let range):
-                    addWaiter(range.upperBound, wantsResult: true) { applied in
+                    addWaiter(range.upperBound, wantsResult: true, resumesTask: true) { applied in
                         c.resume(with: applied.map { (range, $0) }.mapError { $0 as Error })
                     }
                 }

@@ -31,6 +31,9 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
         var id: UInt64
         var index: UInt64
         var wantsResult: Bool
+        /// The resume continues a suspended task (an async caller) rather than running a callback: such
+        /// resumes may be handed to Swift's executor together (see `ApplyLoop.resume(_:)`).
+        var resumesTask: Bool = false
         var resume: (Result<M.ApplyResult?, EngineError>) -> Void
     }
 
