@@ -44,6 +44,7 @@
         key.withUnsafeBytes { k in
             let h = Self.hash(k)
             let t = Self.tag(h)
+            let kp = KeyPrefix(k)
             return shards[Self.shard(h)].withUnsafeBufferPointer { e -> UInt32? in
                 if e.isEmpty { return nil }
                 let mask = e.count - 1
@@ -53,7 +54,7 @@
                     if x == 0 { return nil }
                     if x != Self.deleted && x >> 32 == t {
                         let s = UInt32(truncatingIfNeeded: x) &- 1
-                        if compareBytes(slab[s].key, k) == 0 { return s }
+                        if slab[s].hasKey(k, kp) { return s }
                     }
                     i = (i + 1) & mask
                 }
@@ -118,7 +119,9 @@
     @usableFromInline init() {}
 
     @inlinable subscript(slot: UInt32) -> KeyVersions {
-        get { chunks[Int(slot >> UInt32(Self.chunkShift))][Int(slot & Self.chunkMask)] }
+        // `_read`, not `get`: reading one field (`slab[s].key`) borrows the record in place instead of
+        // copying it (a copy retains and releases its key, value and history arrays).
+        _read { yield chunks[Int(slot >> UInt32(Self.chunkShift))][Int(slot & Self.chunkMask)] }
         _modify { yield &chunks[Int(slot >> UInt32(Self.chunkShift))][Int(slot & Self.chunkMask)] }
     }
 

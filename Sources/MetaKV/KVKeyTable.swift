@@ -71,11 +71,21 @@ public struct KVVersion: Equatable, Sendable {
 @usableFromInline struct KeyVersions: Sendable {
     /// The key (shared with the sorted table's entry).
     @usableFromInline var key: [UInt8]
+    /// The key's first 16 bytes and length, inline: a point lookup settles a key of up to 16 bytes
+    /// without loading the key's own storage (one cache miss less per get and put).
+    @usableFromInline var prefix: KeyPrefix
     @usableFromInline var latest: KVVersion
     @usableFromInline var older: [KVVersion]
 
     @inlinable init(key: [UInt8], latest: KVVersion, older: [KVVersion]) {
-        self.key = key; self.latest = latest; self.older = older
+        self.key = key; self.prefix = KeyPrefix(key); self.latest = latest; self.older = older
+    }
+
+    /// Whether the stored key equals `k`, whose prefix is `kp`.
+    @inlinable func hasKey(_ k: UnsafeRawBufferPointer, _ kp: KeyPrefix) -> Bool {
+        if prefix.length != kp.length || prefix.order(kp) != 0 { return false }
+        if kp.length <= 16 { return true }
+        return compareBytes(key, k) == 0
     }
 
     /// The version visible at revision `rev` (nil if the key did not exist then).

@@ -1,4 +1,4 @@
-import MetaKV
+@testable import MetaKV
 import XCTest
 
 /// The single-key read path and the sorted-table insert give the same answers as the general code.
@@ -36,6 +36,51 @@ final class FastPathTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(hits, 0)
+    }
+
+    /// Point lookups settle keys of up to 16 bytes from the inline prefix and longer ones from the key's
+    /// bytes: keys that differ only past byte 16, only in length, or only by trailing zero bytes (which the
+    /// zero-padded prefix cannot tell apart) each read back their own value, and near misses find nothing.
+    func testPointLookupsTellApartKeysThatShareTheirFirstSixteenBytes() throws {
+        let base = Array("0123456789abcdef".utf8)
+        let keys: [[UInt8]] = [
+            [0x61], [0x61, 0], [0x61, 0, 0], [0],  [0, 0],
+            Array(base.prefix(15)), Array(base.prefix(15)) + [0], base, base + [0], base + [1], base + [0, 0],
+            base + Array("-long-tail-1".utf8), base + Array("-long-tail-2".utf8), base + Array("-long-tail-10".utf8),
+        ]
+        var m = KVStateMachine()
+        for (n, key) in keys.enumerated() {
+            guard case .success = m.applyRequest(.put(PutRequest(key: key, value: [UInt8(n)])), encodedSize: 0) else {
+                return XCTFail("put \(key)")
+            }
+        }
+        XCTAssertEqual(m.store.liveKeyCount, keys.count)
+        for (n, key) in keys.enumerated() {
+            XCTAssertEqual(m.store.get(key)?.value, [UInt8(n)], "key \(key)")
+            XCTAssertEqual(try m.range(RangeRequest(key: key)).get().kvs.map(\.value), [[UInt8(n)]], "key \(key)")
+        }
+        for missing: [UInt8] in [[0x62], [0x61, 1], Array(base.prefix(14)), base + [2], base + Array("-long-tail-3".utf8),
+                                 base + Array("-long-tail-1".utf8) + [0]] {
+            XCTAssertNil(m.store.get(missing), "key \(missing)")
+        }
+        // Overwrites find the same key (one live key each, version 2).
+        guard case .success = m.applyRequest(.put(PutRequest(key: base + [0], value: [99])), encodedSize: 0) else {
+            return XCTFail("overwrite")
+        }
+        XCTAssertEqual(m.store.liveKeyCount, keys.count)
+        XCTAssertEqual(m.store.get(base + [0])?.version, 2)
+        XCTAssertEqual(m.store.get(base)?.version, 1)
+
+        // The hash mixes in the length, so the pairs above rarely meet in one bucket probe: check the
+        // comparison the probe makes directly, for every pair (equal only to itself).
+        let empty = KVVersion(modRevision: 1, createRevision: 1, version: 1, lease: 0, value: [])
+        for a in keys {
+            let stored = KeyVersions(key: a, latest: empty, older: [])
+            for b in keys + [base + Array("-long-tail-1".utf8) + [0]] {
+                let same = b.withUnsafeBytes { stored.hasKey($0, KeyPrefix($0)) }
+                XCTAssertEqual(same, a == b, "stored \(a), looked up \(b)")
+            }
+        }
     }
 
     /// With max-scan-limit 0 a found single key is counted but cut, `more` set, as the general path does.
