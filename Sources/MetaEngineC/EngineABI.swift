@@ -47,22 +47,18 @@ public func me_engine_open(
 ) -> Int32 {
     guarded(err) {
         let dir = try required(dir, "dir")
-        let out = try required(out, "out")
-        out.pointee = nil
-        var options = EngineOptions()
-        var clock = InfluxClock.conformance
-        if let o = opts?.pointee {
-            if o.snapshot_every_entries != 0 { options.snapshotEveryEntries = o.snapshot_every_entries }
-            if o.trailing_entries != 0 { options.trailingEntries = o.trailing_entries }
-            if o.retain_snapshots != 0 { options.retainSnapshots = Int(o.retain_snapshots) }
-            switch o.clock {
-            case Int32(ME_CLOCK_INDEX_SECONDS): clock = .conformance
-            case Int32(ME_CLOCK_LEADER_STAMPED): clock = .leaderStamped
-            default: throw ABIError.argument("clock \(o.clock) is not ME_CLOCK_INDEX_SECONDS or ME_CLOCK_LEADER_STAMPED")
+        try newHandle(out) {
+            var options = EngineOptions()
+            var clock = InfluxClock.conformance
+            if let o = opts?.pointee {
+                if o.snapshot_every_entries != 0 { options.snapshotEveryEntries = o.snapshot_every_entries }
+                if o.trailing_entries != 0 { options.trailingEntries = o.trailing_entries }
+                if o.retain_snapshots != 0 { options.retainSnapshots = Int(o.retain_snapshots) }
+                clock = try influxClock(o.clock)
             }
+            let engine = try MetaEngine(directory: String(cString: dir), stateMachine: InfluxStateMachine(clock: clock), options: options)
+            return handle(EngineBox(engine))
         }
-        let engine = try MetaEngine(directory: String(cString: dir), stateMachine: InfluxStateMachine(clock: clock), options: options)
-        out.pointee = handle(EngineBox(engine))
     }
 }
 
@@ -141,8 +137,7 @@ public func me_engine_wait_applied(
             slot.done.signal()
         }
         slot.done.wait()
-        msgLength?.pointee = 0
-        if let msg, cap > 0 { msg[0] = 0 }
+        putMessage("", msg, cap, msgLength)
         switch slot.value {
         case .success(let result):
             guard let failure = result ?? nil else {
@@ -150,16 +145,7 @@ public func me_engine_wait_applied(
                 return
             }
             rejected.pointee = 1
-            let text = failure.description.utf8
-            msgLength?.pointee = text.count
-            if let msg, cap > 0 {
-                var n = 0
-                for byte in text where n < cap - 1 {
-                    msg[n] = CChar(bitPattern: byte)
-                    n += 1
-                }
-                msg[n] = 0
-            }
+            putMessage(failure.description, msg, cap, msgLength)
         case .failure(.resultUnavailable):
             rejected.pointee = -1
         case .failure(let error):
@@ -226,10 +212,7 @@ public func me_engine_metadb(
             try bytes.withUnsafeBytes { try copyOut($0, buf, cap, len, what: "meta.db") }
             return
         }
-        guard let memory = malloc(max(bytes.count, 1))?.assumingMemoryBound(to: UInt8.self) else {
-            throw ABIError(Int32(ME_E_INTERNAL), "out of memory for a \(bytes.count)-byte meta.db")
-        }
-        bytes.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(memory).copyMemory(from: base, byteCount: $0.count) } }
+        let memory = try mallocMetaDB(bytes)
         out?.pointee = memory
         len.pointee = bytes.count
     }
@@ -278,11 +261,7 @@ public func me_engine_value_set(
         let b = try engineBox(p)
         let e = try b.open()
         let key = try engineKey(key)
-        guard valueLength >= 0 && valueLength <= NamedValues.maxValue else {
-            throw ABIError.argument("value length \(valueLength) is outside 0 ... \(NamedValues.maxValue)")
-        }
-        if valueLength > 0 { _ = try required(value, "value") }
-        let bytes = valueLength == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: value, count: valueLength))
+        let bytes = try valueBytes(value, valueLength)
         try b.hostLock.run {
             var h = e.hostState
             h.values[key] = bytes

@@ -42,7 +42,18 @@ func box<T: AnyObject>(_ p: OpaquePointer?, _ type: T.Type, _ what: String) thro
     return Unmanaged<T>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue()
 }
 
-/// Drops the reference the handle held.
-func release<T: AnyObject>(_ p: OpaquePointer, _ type: T.Type) {
+/// Drops the reference the handle held; nothing for NULL (so every `*_free` accepts NULL). O(1).
+func release<T: AnyObject>(_ p: OpaquePointer?, _ type: T.Type) {
+    guard let p else { return }
     Unmanaged<T>.fromOpaque(UnsafeRawPointer(p)).release()
+}
+
+/// The out-parameter step of every call that hands back a new handle: throws ME_E_ARGUMENT ("out is
+/// NULL") when `out` is NULL, else sets `*out` to NULL (so a failure leaves no stale pointer behind), runs
+/// `make` and stores the handle it returns. Throws what `make` throws, `*out` then still NULL. O(1) beyond
+/// `make`.
+func newHandle(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ make: () throws -> OpaquePointer) throws {
+    let out = try required(out, "out")
+    out.pointee = nil
+    out.pointee = try make()
 }

@@ -20,26 +20,22 @@ final class InfluxBox {
 @inline(__always)
 func influxBox(_ p: OpaquePointer?) throws(ABIError) -> InfluxBox { try box(p, InfluxBox.self, "influx handle") }
 
-@_cdecl("me_influx_new")
-public func me_influx_new(_ clock: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
-    guarded(err) {
-        let out = try required(out, "out")
-        out.pointee = nil
-        let mode: InfluxClock
-        switch clock {
-        case Int32(ME_CLOCK_INDEX_SECONDS): mode = .conformance
-        case Int32(ME_CLOCK_LEADER_STAMPED): mode = .leaderStamped
-        default: throw ABIError.argument("clock \(clock) is not ME_CLOCK_INDEX_SECONDS or ME_CLOCK_LEADER_STAMPED")
-        }
-        out.pointee = handle(InfluxBox(InfluxStateMachine(clock: mode)))
+/// The InfluxClock an ME_CLOCK_* code names (me_influx_new, me_engine_open); ME_E_ARGUMENT for any other. O(1).
+func influxClock(_ clock: Int32) throws(ABIError) -> InfluxClock {
+    switch clock {
+    case Int32(ME_CLOCK_INDEX_SECONDS): return .conformance
+    case Int32(ME_CLOCK_LEADER_STAMPED): return .leaderStamped
+    default: throw ABIError.argument("clock \(clock) is not ME_CLOCK_INDEX_SECONDS or ME_CLOCK_LEADER_STAMPED")
     }
 }
 
-@_cdecl("me_influx_free")
-public func me_influx_free(_ p: OpaquePointer?) {
-    guard let p else { return }
-    release(p, InfluxBox.self)
+@_cdecl("me_influx_new")
+public func me_influx_new(_ clock: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
+    guarded(err) { try newHandle(out) { handle(InfluxBox(InfluxStateMachine(clock: try influxClock(clock)))) } }
 }
+
+@_cdecl("me_influx_free")
+public func me_influx_free(_ p: OpaquePointer?) { release(p, InfluxBox.self) }
 
 @_cdecl("me_influx_apply")
 public func me_influx_apply(
@@ -50,26 +46,10 @@ public func me_influx_apply(
     guarded(err) {
         let m = try influxBox(p)
         let rejected = try required(rejected, "rejected")
-        guard length >= 0 else { throw ABIError.argument("len is negative") }
-        if length > 0 { _ = try required(payload, "payload") }
-        let result = m.lock.run { m.machine.apply(index: index, term: term, payload: UnsafeRawBufferPointer(start: payload, count: length)) }
-        guard let result else {
-            rejected.pointee = 0
-            msgLength?.pointee = 0
-            if let msg, cap > 0 { msg[0] = 0 }
-            return
-        }
-        rejected.pointee = 1
-        let text = result.description.utf8
-        msgLength?.pointee = text.count
-        if let msg, cap > 0 {
-            var n = 0
-            for byte in text where n < cap - 1 {
-                msg[n] = CChar(bitPattern: byte)
-                n += 1
-            }
-            msg[n] = 0
-        }
+        let payload = try callerBytes(payload, length, "payload")
+        let result = m.lock.run { m.machine.apply(index: index, term: term, payload: payload) }
+        rejected.pointee = result == nil ? 0 : 1
+        putMessage(result?.description ?? "", msg, cap, msgLength)
     }
 }
 
@@ -93,8 +73,7 @@ public func me_influx_applied(
 public func me_influx_clone(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
         let m = try influxBox(p)
-        let out = try required(out, "out")
-        out.pointee = handle(InfluxBox(m.lock.run { m.machine }))
+        try newHandle(out) { handle(InfluxBox(m.lock.run { m.machine })) }
     }
 }
 
@@ -102,10 +81,9 @@ public func me_influx_clone(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Opa
 public func me_influx_write_snapshot(_ p: OpaquePointer?, _ w: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
         let m = try influxBox(p)
-        let w = try box(w, WriterBox.self, "snapshot writer handle")
+        let w = try writerBox(w)
         let machine = m.lock.run { m.machine }
-        try w.owner.lock.run {
-            guard let writer = w.writer else { throw ABIError.closed("snapshot writer") }
+        try w.locked { writer in
             var sink = writer  // a SnapshotSink (the writer's store lock is held here)
             try machine.writeSnapshot(to: &sink)
         }
@@ -116,10 +94,9 @@ public func me_influx_write_snapshot(_ p: OpaquePointer?, _ w: OpaquePointer?, _
 public func me_influx_restore(_ p: OpaquePointer?, _ r: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
         let m = try influxBox(p)
-        let r = try box(r, ReaderBox.self, "snapshot reader handle")
+        let r = try readerBox(r)
         var restored = InfluxStateMachine(clock: m.lock.run { m.machine.clock })
-        try r.owner.lock.run {
-            let reader = try r.open()
+        try r.locked { reader in
             guard reader.meta.stateMachineKind == InfluxStateMachine.kind else {
                 throw ABIError(
                     Int32(ME_E_FORMAT), "snapshot \(reader.meta.id) holds kind \"\(reader.meta.stateMachineKind)\", not \"\(InfluxStateMachine.kind)\"")
@@ -136,9 +113,7 @@ public func me_influx_restore(_ p: OpaquePointer?, _ r: OpaquePointer?, _ err: U
 public func me_influx_restore_bytes(_ p: OpaquePointer?, _ data: UnsafeRawPointer?, _ length: Int, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
         let m = try influxBox(p)
-        guard length >= 0 else { throw ABIError.argument("len is negative") }
-        if length > 0 { _ = try required(data, "data") }
-        var source = ByteSnapshotSource(length == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: data, count: length)))
+        var source = ByteSnapshotSource([UInt8](try callerBytes(data, length, "data")))
         try m.lock.run { try m.machine.restoreSnapshot(from: &source) }
     }
 }
@@ -154,11 +129,7 @@ public func me_influx_metadb(
         let length = try required(length, "len")
         out.pointee = nil
         let bytes = m.lock.run { m.machine.store.data.metaDBBytes() }
-        guard let memory = malloc(max(bytes.count, 1))?.assumingMemoryBound(to: UInt8.self) else {
-            throw ABIError(Int32(ME_E_INTERNAL), "out of memory for a \(bytes.count)-byte meta.db")
-        }
-        bytes.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(memory).copyMemory(from: base, byteCount: $0.count) } }
-        out.pointee = memory
+        out.pointee = try mallocMetaDB(bytes)
         length.pointee = bytes.count
     }
 }

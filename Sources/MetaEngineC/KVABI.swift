@@ -14,17 +14,11 @@ func kvBox(_ p: OpaquePointer?) throws(ABIError) -> KVBox { try box(p, KVBox.sel
 
 @_cdecl("me_kv_new")
 public func me_kv_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
-    guarded(err) {
-        let out = try required(out, "out")
-        out.pointee = handle(KVBox())
-    }
+    guarded(err) { try newHandle(out) { handle(KVBox()) } }
 }
 
 @_cdecl("me_kv_free")
-public func me_kv_free(_ p: OpaquePointer?) {
-    guard let p else { return }
-    release(p, KVBox.self)
-}
+public func me_kv_free(_ p: OpaquePointer?) { release(p, KVBox.self) }
 
 @_cdecl("me_kv_apply")
 public func me_kv_apply(

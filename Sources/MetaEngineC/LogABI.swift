@@ -32,21 +32,21 @@ public func me_log_open(
 ) -> Int32 {
     guarded(err) {
         let dir = try required(dir, "dir")
-        let out = try required(out, "out")
-        out.pointee = nil
-        var options = LogOptions()
-        if segmentBytes != 0 {
-            guard segmentBytes <= 1 << 31 else { throw ABIError.argument("segment_bytes \(segmentBytes) is outside 4 KiB ... 2 GiB") }
-            options.segmentBytes = Int(segmentBytes)
+        try newHandle(out) {
+            var options = LogOptions()
+            if segmentBytes != 0 {
+                guard segmentBytes <= 1 << 31 else { throw ABIError.argument("segment_bytes \(segmentBytes) is outside 4 KiB ... 2 GiB") }
+                options.segmentBytes = Int(segmentBytes)
+            }
+            switch durability {
+            case Int32(ME_SYNC_EVERY_APPEND): options.durability = .syncEveryAppend
+            case Int32(ME_GROUP_COMMIT): options.durability = .groupCommit
+            case Int32(ME_MANUAL_SYNC): options.durability = .manual
+            default: throw ABIError.argument("durability \(durability) is not ME_SYNC_EVERY_APPEND, ME_GROUP_COMMIT or ME_MANUAL_SYNC")
+            }
+            let log = try Log(directory: String(cString: dir), options: options)
+            return handle(LogBox(log: log, manual: options.durability == .manual))
         }
-        switch durability {
-        case Int32(ME_SYNC_EVERY_APPEND): options.durability = .syncEveryAppend
-        case Int32(ME_GROUP_COMMIT): options.durability = .groupCommit
-        case Int32(ME_MANUAL_SYNC): options.durability = .manual
-        default: throw ABIError.argument("durability \(durability) is not ME_SYNC_EVERY_APPEND, ME_GROUP_COMMIT or ME_MANUAL_SYNC")
-        }
-        let log = try Log(directory: String(cString: dir), options: options)
-        out.pointee = handle(LogBox(log: log, manual: options.durability == .manual))
     }
 }
 
@@ -61,7 +61,6 @@ public func me_log_close(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<me_err
 
 @_cdecl("me_log_free")
 public func me_log_free(_ p: OpaquePointer?) {
-    guard let p else { return }
     try? logBox(p).log.close()
     release(p, LogBox.self)
 }
@@ -188,32 +187,17 @@ public func me_log_read(
 
 @_cdecl("me_log_first_index")
 public func me_log_first_index(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
-    guarded(err) {
-        let b = try logBox(p)
-        let out = try required(out, "out")
-        try checkOpen(b)
-        out.pointee = b.log.firstIndex
-    }
+    guarded(err) { try readOpen(p, out) { $0.firstIndex } }
 }
 
 @_cdecl("me_log_last_index")
 public func me_log_last_index(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
-    guarded(err) {
-        let b = try logBox(p)
-        let out = try required(out, "out")
-        try checkOpen(b)
-        out.pointee = b.log.lastIndex
-    }
+    guarded(err) { try readOpen(p, out) { $0.lastIndex } }
 }
 
 @_cdecl("me_log_durable_index")
 public func me_log_durable_index(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<UInt64>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
-    guarded(err) {
-        let b = try logBox(p)
-        let out = try required(out, "out")
-        try checkOpen(b)
-        out.pointee = b.log.durableIndex
-    }
+    guarded(err) { try readOpen(p, out) { $0.durableIndex } }
 }
 
 @_cdecl("me_log_term_at")
@@ -246,4 +230,14 @@ public func me_log_remove_prefix(_ p: OpaquePointer?, _ index: UInt64, _ err: Un
 @inline(__always)
 func checkOpen(_ b: LogBox) throws(ABIError) {
     if b.lock.run({ b.closed }) { throw ABIError.closed("log") }
+}
+
+/// The log's in-memory getters: `*out = get(log)`, after ME_E_ARGUMENT for a NULL handle, then for a NULL
+/// `out` ("out is NULL"), then ME_E_CLOSED once me_log_close was called (in that order). O(1) beyond `get`.
+@inline(__always)
+func readOpen<T>(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<T>?, _ get: (Log) -> T) throws(ABIError) {
+    let b = try logBox(p)
+    let out = try required(out, "out")
+    try checkOpen(b)
+    out.pointee = get(b.log)
 }

@@ -86,14 +86,23 @@ func keyBytes(_ key: UnsafeRawPointer?, _ length: Int) throws(ABIError) -> [UInt
     return [UInt8](UnsafeRawBufferPointer(start: key, count: length))
 }
 
+/// A copy of a named value's bytes (the engine's and the log's), checked: ME_E_ARGUMENT when `length` is
+/// outside 0 ... NamedValues.maxValue, or `value` is NULL and `length` > 0. O(length): one copy.
+func valueBytes(_ value: UnsafeRawPointer?, _ length: Int) throws(ABIError) -> [UInt8] {
+    guard length >= 0 && length <= NamedValues.maxValue else {
+        throw ABIError.argument("value length \(length) is outside 0 ... \(NamedValues.maxValue)")
+    }
+    if length > 0 { _ = try required(value, "value") }
+    return length == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: value, count: length))
+}
+
 @_cdecl("me_log_hard_state")
 public func me_log_hard_state(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<me_hard_state>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
-        let b = try logBox(p)
-        let out = try required(out, "out")
-        try checkOpen(b)
-        let hard = b.log.hardState
-        out.pointee = me_hard_state(term: hard.term, vote: hard.vote, commit: hard.commit)
+        try readOpen(p, out) { log in
+            let hard = log.hardState
+            return me_hard_state(term: hard.term, vote: hard.vote, commit: hard.commit)
+        }
     }
 }
 
@@ -117,11 +126,7 @@ public func me_log_value_set(
     guarded(err) {
         let b = try logBox(p)
         let key = try keyBytes(key, keyLength)
-        guard valueLength >= 0 && valueLength <= NamedValues.maxValue else {
-            throw ABIError.argument("value length \(valueLength) is outside 0 ... \(NamedValues.maxValue)")
-        }
-        if valueLength > 0 { _ = try required(value, "value") }
-        let bytes = valueLength == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: value, count: valueLength))
+        let bytes = try valueBytes(value, valueLength)
         try b.lock.run {
             var hard = b.log.hardState
             var values = try NamedValues(decoding: hard.context)

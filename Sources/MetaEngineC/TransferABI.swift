@@ -3,30 +3,20 @@
 import CMetaEngine
 import MetaSnapshot
 
-/// A me_snapreceiver: nil receiver once finished or abandoned.
-final class ReceiverBox {
-    let owner: StoreBox
-    var receiver: SnapshotReceiver?
-    init(_ owner: StoreBox, _ receiver: SnapshotReceiver) {
-        self.owner = owner
-        self.receiver = receiver
-    }
+/// A me_snapreceiver.
+typealias ReceiverBox = StoreChild<SnapshotReceiver>
 
-    /// The open receiver (call with the owner's lock held), or ME_E_CLOSED.
-    func open() throws(ABIError) -> SnapshotReceiver {
-        guard let receiver else { throw ABIError.closed("snapshot receiver") }
-        return receiver
-    }
-}
+@inline(__always)
+func receiverBox(_ p: OpaquePointer?) throws(ABIError) -> ReceiverBox { try box(p, ReceiverBox.self, "snapshot receiver handle") }
 
 @_cdecl("me_snapstore_file_size")
 public func me_snapstore_file_size(
     _ p: OpaquePointer?, _ index: UInt64, _ term: UInt64, _ size: UnsafeMutablePointer<UInt64>?, _ err: UnsafeMutablePointer<me_error>?
 ) -> Int32 {
     guarded(err) {
-        let b = try box(p, StoreBox.self, "snapshot store handle")
+        let b = try storeBox(p)
         let size = try required(size, "size")
-        size.pointee = try b.lock.run { try b.open().fileSize(of: SnapshotID(index: index, term: term)) }
+        size.pointee = try b.locked { try $0.fileSize(of: SnapshotID(index: index, term: term)) }
     }
 }
 
@@ -36,11 +26,11 @@ public func me_snapstore_read_raw(
     _ n: UnsafeMutablePointer<Int>?, _ err: UnsafeMutablePointer<me_error>?
 ) -> Int32 {
     guarded(err) {
-        let b = try box(p, StoreBox.self, "snapshot store handle")
+        let b = try storeBox(p)
         let n = try required(n, "n")
         n.pointee = 0
         if cap > 0 { _ = try required(buf, "buf") }
-        let bytes = try b.lock.run { try b.open().readRaw(SnapshotID(index: index, term: term), offset: offset, count: max(cap, 0)) }
+        let bytes = try b.locked { try $0.readRaw(SnapshotID(index: index, term: term), offset: offset, count: max(cap, 0)) }
         if !bytes.isEmpty { bytes.withUnsafeBytes { buf!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
         n.pointee = bytes.count
     }
@@ -51,20 +41,17 @@ public func me_snapstore_receiver(
     _ p: OpaquePointer?, _ index: UInt64, _ term: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<me_error>?
 ) -> Int32 {
     guarded(err) {
-        let b = try box(p, StoreBox.self, "snapshot store handle")
-        let out = try required(out, "out")
-        out.pointee = nil
-        let receiver = try b.lock.run { try b.open().receiver(for: SnapshotID(index: index, term: term)) }
-        out.pointee = handle(ReceiverBox(b, receiver))
+        let b = try storeBox(p)
+        try newHandle(out) { try b.newChild("snapshot receiver") { try $0.receiver(for: SnapshotID(index: index, term: term)) } }
     }
 }
 
 @_cdecl("me_snapreceiver_offset")
 public func me_snapreceiver_offset(_ p: OpaquePointer?, _ offset: UnsafeMutablePointer<UInt64>?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
-        let r = try box(p, ReceiverBox.self, "snapshot receiver handle")
+        let r = try receiverBox(p)
         let offset = try required(offset, "offset")
-        offset.pointee = try r.owner.lock.run { try r.open().offset }
+        offset.pointee = try r.locked { $0.offset }
     }
 }
 
@@ -73,30 +60,26 @@ public func me_snapreceiver_append(
     _ p: OpaquePointer?, _ offset: UInt64, _ data: UnsafeRawPointer?, _ length: Int, _ err: UnsafeMutablePointer<me_error>?
 ) -> Int32 {
     guarded(err) {
-        let r = try box(p, ReceiverBox.self, "snapshot receiver handle")
-        guard length >= 0 else { throw ABIError.argument("len is negative") }
-        if length > 0 { _ = try required(data, "data") }
-        let piece = length == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: data, count: length))
-        try r.owner.lock.run { try r.open().append(at: offset, piece) }
+        let r = try receiverBox(p)
+        let piece = [UInt8](try callerBytes(data, length, "data"))
+        try r.locked { try $0.append(at: offset, piece) }
     }
 }
 
 @_cdecl("me_snapreceiver_sync")
 public func me_snapreceiver_sync(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
-        let r = try box(p, ReceiverBox.self, "snapshot receiver handle")
-        try r.owner.lock.run { try r.open().sync() }
+        try receiverBox(p).locked { try $0.sync() }
     }
 }
 
 @_cdecl("me_snapreceiver_finish")
 public func me_snapreceiver_finish(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
-        let r = try box(p, ReceiverBox.self, "snapshot receiver handle")
-        try r.owner.lock.run {
-            let receiver = try r.open()
+        let r = try receiverBox(p)
+        try r.locked { receiver in
             _ = try r.owner.open()
-            r.receiver = nil
+            r.value = nil
             try receiver.finish()
         }
     }
@@ -105,10 +88,10 @@ public func me_snapreceiver_finish(_ p: OpaquePointer?, _ err: UnsafeMutablePoin
 @_cdecl("me_snapreceiver_abandon")
 public func me_snapreceiver_abandon(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<me_error>?) -> Int32 {
     guarded(err) {
-        let r = try box(p, ReceiverBox.self, "snapshot receiver handle")
+        let r = try receiverBox(p)
         try r.owner.lock.run {
-            guard let receiver = r.receiver else { return }
-            r.receiver = nil
+            guard let receiver = r.value else { return }
+            r.value = nil
             try receiver.abandon()
         }
     }
@@ -116,7 +99,6 @@ public func me_snapreceiver_abandon(_ p: OpaquePointer?, _ err: UnsafeMutablePoi
 
 @_cdecl("me_snapreceiver_free")
 public func me_snapreceiver_free(_ p: OpaquePointer?) {
-    guard let p else { return }
-    if let r = try? box(p, ReceiverBox.self, "snapshot receiver handle") { r.owner.lock.run { r.receiver = nil } }
+    (try? receiverBox(p))?.close()
     release(p, ReceiverBox.self)
 }
