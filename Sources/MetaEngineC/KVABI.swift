@@ -29,8 +29,8 @@ public func me_kv_apply(
     guarded(err) {
         let m = try kvBox(p)
         let len = try required(len, "len")
-        if length > 0 { _ = try required(payload, "payload") }
-        let result = m.lock.run { m.machine.apply(index: index, term: term, payload: UnsafeRawBufferPointer(start: payload, count: length)) }
+        let bytes = try callerBytes(payload, length, "payload", lengthName: "payload_len")
+        let result = m.lock.run { m.machine.apply(index: index, term: term, payload: bytes) }
         if case .failure = result { isError?.pointee = 1 } else { isError?.pointee = 0 }
         var line = KVJSON.line(result)
         try line.withUTF8 { try copyOut(UnsafeRawBufferPointer($0), buf, cap, len, what: "the outcome of entry \(index)") }

@@ -365,6 +365,8 @@ void test_kv(const char *etcd) {
     EXPECT(ME_E_BUFFER_TOO_SMALL, me_kv_apply(kv, index + 2, 1, "\xff", 1, line, 4, &len, &is_error, err));
     CHECK(len > 4 && is_error == 1, "too small: len %zu", len);
     EXPECT(ME_E_ARGUMENT, me_kv_apply(kv, index + 3, 1, NULL, 3, line, sizeof line, &len, &is_error, err));
+    /* A length past SSIZE_MAX (a negative one in a signed type) is refused, not trusted. */
+    EXPECT(ME_E_ARGUMENT, me_kv_apply(kv, index + 3, 1, "\xff", (size_t)-1, line, sizeof line, &len, &is_error, err));
     EXPECT(ME_E_ARGUMENT, me_kv_apply(kv, index + 3, 1, "\xff", 1, line, sizeof line, NULL, &is_error, err));
     EXPECT(ME_E_ARGUMENT, me_kv_apply(NULL, 1, 1, "\xff", 1, line, sizeof line, &len, &is_error, err));
     EXPECT(ME_E_ARGUMENT, me_kv_get(NULL, "k", 1, buf, sizeof buf, &len, &rev, err));
