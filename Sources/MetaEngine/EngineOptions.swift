@@ -30,6 +30,8 @@ public struct EngineOptions: Sendable {
     /// When true, each appended batch counts as committed as soon as it is durable (a single-node host, or
     /// a primary whose writes need no quorum). Otherwise the host calls `commit(to:)`.
     public var commitOnDurable: Bool = false
+    /// The file-system seam of the engine's directory and its log (tests record or fail calls through it).
+    package var fileSystem: any FileSystem = PosixFileSystem()
 
     /// Default options.
     public init() {}

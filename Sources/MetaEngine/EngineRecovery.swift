@@ -59,6 +59,7 @@ struct Recovery<M: StateMachine> {
 
     static func logOptions(_ options: EngineOptions) -> LogOptions {
         var o = LogOptions(segmentBytes: options.segmentBytes, durability: .manual, protectCommitted: true)
+        o.fileSystem = options.fileSystem
         // The writer syncs after every group: keep the stretch ahead zeroed so those syncs flush data only.
         o.zeroFillAhead = true
         return o
@@ -68,7 +69,7 @@ struct Recovery<M: StateMachine> {
         let start = monotonicNanos()
         let logger = options.logger
         do {
-            try makeDirectory(directory)
+            try makeDurableDirectory(directory, options.fileSystem)
             let store = try SnapshotStore(directory: snapshotDirectory(directory))
             var machine = empty
             var membership: [UInt8] = []
@@ -245,9 +246,14 @@ import Musl
 import Darwin
 #endif
 
-/// Creates `path` (one level) if missing; throws `.invalidArgument` naming it otherwise.
-func makeDirectory(_ path: String) throws {
-    if mkdir(path, 0o755) != 0 && errno != EEXIST {
-        throw EngineError.invalidArgument("cannot create directory \(path) (errno \(errno))")
+/// Creates `path` (one level) if missing and makes its entry durable in its parent (fsync of the parent),
+/// so that an engine directory created just before a power cut does not vanish with the acknowledged
+/// entries in it. Throws `.log(.io)` naming the call and path. Cost: one directory fsync.
+func makeDurableDirectory(_ path: String, _ fs: any FileSystem) throws {
+    do {
+        try fs.makeDirectory(path)
+        try fs.syncDirectory(Log.parent(of: path))
+    } catch {
+        throw EngineError.log(.io(operation: error.operation, file: error.path, errno: error.errno))
     }
 }

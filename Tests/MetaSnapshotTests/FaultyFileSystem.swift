@@ -12,6 +12,8 @@ final class FaultyFileSystem: SnapshotFileSystem {
     private(set) var crashed = false
     /// Operation names in call order, e.g. "write", "fsync", "rename", "fsync dir".
     private(set) var log: [String] = []
+    /// The directories fsynced, in call order.
+    private(set) var syncedDirectories: [FilePath] = []
 
     init(failAt: Int = .max) { self.failAt = failAt }
 
@@ -55,6 +57,7 @@ final class FaultyFileSystem: SnapshotFileSystem {
     }
 
     func syncDirectory(_ directory: FilePath) throws {
+        syncedDirectories.append(directory)
         try step("fsync dir", directory)
         try real.syncDirectory(directory)
     }

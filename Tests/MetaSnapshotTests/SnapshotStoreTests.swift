@@ -1,3 +1,4 @@
+import SystemPackage
 import XCTest
 
 @testable import MetaSnapshot
@@ -67,6 +68,22 @@ final class SnapshotStoreTests: XCTestCase {
 
     /// Simulates a crash at every file-system operation of "write snapshot 20, publish it, keep the newest 1"
     /// over a store holding snapshot 10: afterwards the store holds either the old set or the new one.
+    /// A new store's directory entry is made durable in its parent when the store opens, before anything
+    /// is published into it (otherwise a power cut could drop the directory with every snapshot in it), and
+    /// each publish fsyncs the store's directory after its rename.
+    func testOpeningSyncsTheParentDirectoryAndPublishTheStoreDirectory() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let storePath = dir.path + "/snapshots"
+        let fs = FaultyFileSystem()
+        let store = try SnapshotStore(directory: storePath, fileSystem: fs)
+        XCTAssertEqual(fs.syncedDirectories, [FilePath(dir.path)])
+        XCTAssertEqual(fs.log, ["fsync dir"])
+        try publish(store, 10, recordBytes(500))
+        XCTAssertEqual(fs.syncedDirectories, [FilePath(dir.path), FilePath(storePath)])
+        XCTAssertEqual(Array(fs.log.suffix(2)), ["rename", "fsync dir"])
+    }
+
     func testCrashAtEveryOperationLeavesTheOldOrTheNewSet() throws {
         let body = recordBytes(20_000) + randomBytes(9_000, seed: 4)
         var outcomes: [String: Int] = [:]
@@ -104,9 +121,10 @@ final class SnapshotStoreTests: XCTestCase {
             }
             failAt += 1
         }
-        // Operations 0...15: create, header, 8 chunk writes, footer, fsync, rename, fsync dir, unlink, fsync dir.
-        // A crash up to and including the rename leaves the old set; after it, the new snapshot is visible.
-        XCTAssertEqual(failAt, 16)
-        XCTAssertEqual(outcomes, ["[10]": 13, "[20, 10]": 2, "[20]": 2])
+        // Operations 0...16: fsync of the store's parent directory (open), create, header, 8 chunk writes,
+        // footer, fsync, rename, fsync dir, unlink, fsync dir. A crash up to and including the rename leaves the
+        // old set; after it, the new snapshot is visible.
+        XCTAssertEqual(failAt, 17)
+        XCTAssertEqual(outcomes, ["[10]": 14, "[20, 10]": 2, "[20]": 2])
     }
 }
