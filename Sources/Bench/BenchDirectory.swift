@@ -45,7 +45,7 @@ enum BenchDirectory {
         var template = Array((parent + "/metaengine-bench.XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else { throw BenchFailure(description: "mkdtemp under \(parent) failed (errno \(errno))") }
-        return String(cString: template)
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Removes `path` recursively, ignoring errors (used for temporary data).
