@@ -57,6 +57,51 @@ package protocol FileSystem: Sendable {
     func lockFile(_ path: String) throws(FileSystemError) -> Int32?
 }
 
+/// A seam that passes every call it does not implement itself to `base`: a wrapper (a test's recorder,
+/// fault injector or barrier) implements only the calls it intercepts. Cost: one existential call per
+/// forwarded operation.
+package protocol ForwardingFileSystem: FileSystem {
+    /// Where calls not implemented by the wrapper go.
+    var base: any FileSystem { get }
+}
+
+extension ForwardingFileSystem {
+    package func open(_ path: String, create: Bool, readOnly: Bool) throws(FileSystemError) -> Int32 {
+        try base.open(path, create: create, readOnly: readOnly)
+    }
+    package func close(_ fd: Int32) { base.close(fd) }
+    package func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
+        try base.pwrite(fd, bytes, at: offset, path: path)
+    }
+    package func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
+        try base.pread(fd, buffer, at: offset, path: path)
+    }
+    package func fdatasync(_ fd: Int32, path: String) throws(FileSystemError) { try base.fdatasync(fd, path: path) }
+    package func fsync(_ fd: Int32, path: String) throws(FileSystemError) { try base.fsync(fd, path: path) }
+    package func ftruncate(_ fd: Int32, size: Int64, path: String) throws(FileSystemError) {
+        try base.ftruncate(fd, size: size, path: path)
+    }
+    package func preallocate(_ fd: Int32, offset: Int64, length: Int64, path: String) throws(FileSystemError) {
+        try base.preallocate(fd, offset: offset, length: length, path: path)
+    }
+    package func fileSize(_ fd: Int32, path: String) throws(FileSystemError) -> Int64 { try base.fileSize(fd, path: path) }
+    package func rename(_ from: String, _ to: String) throws(FileSystemError) { try base.rename(from, to) }
+    package func unlink(_ path: String) throws(FileSystemError) { try base.unlink(path) }
+    package func makeDirectory(_ path: String) throws(FileSystemError) { try base.makeDirectory(path) }
+    package func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.listDirectory(path) }
+    package func syncDirectory(_ path: String) throws(FileSystemError) { try base.syncDirectory(path) }
+    package func map(_ fd: Int32, length: Int, path: String) throws(FileSystemError) -> UnsafeRawPointer {
+        try base.map(fd, length: length, path: path)
+    }
+    package func unmap(_ address: UnsafeRawPointer, length: Int) { base.unmap(address, length: length) }
+    package func nextData(_ fd: Int32, from offset: Int64) -> Int64? { base.nextData(fd, from: offset) }
+    package func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { base.nextHole(fd, from: offset) }
+    package func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        base.startWriteback(fd, offset: offset, length: length)
+    }
+    package func lockFile(_ path: String) throws(FileSystemError) -> Int32? { try base.lockFile(path) }
+}
+
 /// The real file system (POSIX calls).
 package struct PosixFileSystem: FileSystem {
     package init() {}

@@ -3,8 +3,8 @@ import MetaLog
 import XCTest
 
 /// The real file system, recording the directory calls (creations and fsyncs) in order.
-final class DirectoryCallRecorder: FileSystem, @unchecked Sendable {
-    private let real = PosixFileSystem()
+final class DirectoryCallRecorder: ForwardingFileSystem, @unchecked Sendable {
+    let base: any FileSystem = PosixFileSystem()
     private let lock = NSLock()
     private var calls: [String] = []
 
@@ -13,42 +13,15 @@ final class DirectoryCallRecorder: FileSystem, @unchecked Sendable {
 
     private func note(_ line: String) { lock.withLock { calls.append(line) } }
 
-    func open(_ path: String, create: Bool, readOnly: Bool) throws(FileSystemError) -> Int32 {
-        try real.open(path, create: create, readOnly: readOnly)
-    }
-    func close(_ fd: Int32) { real.close(fd) }
-    func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
-        try real.pwrite(fd, bytes, at: offset, path: path)
-    }
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
-        try real.pread(fd, buffer, at: offset, path: path)
-    }
-    func fdatasync(_ fd: Int32, path: String) throws(FileSystemError) { try real.fdatasync(fd, path: path) }
-    func fsync(_ fd: Int32, path: String) throws(FileSystemError) { try real.fsync(fd, path: path) }
-    func ftruncate(_ fd: Int32, size: Int64, path: String) throws(FileSystemError) { try real.ftruncate(fd, size: size, path: path) }
-    func preallocate(_ fd: Int32, offset: Int64, length: Int64, path: String) throws(FileSystemError) {
-        try real.preallocate(fd, offset: offset, length: length, path: path)
-    }
-    func fileSize(_ fd: Int32, path: String) throws(FileSystemError) -> Int64 { try real.fileSize(fd, path: path) }
-    func rename(_ from: String, _ to: String) throws(FileSystemError) { try real.rename(from, to) }
-    func unlink(_ path: String) throws(FileSystemError) { try real.unlink(path) }
     func makeDirectory(_ path: String) throws(FileSystemError) {
         note("mkdir \(path)")
-        try real.makeDirectory(path)
+        try base.makeDirectory(path)
     }
-    func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try real.listDirectory(path) }
+
     func syncDirectory(_ path: String) throws(FileSystemError) {
         note("fsync dir \(path)")
-        try real.syncDirectory(path)
+        try base.syncDirectory(path)
     }
-    func map(_ fd: Int32, length: Int, path: String) throws(FileSystemError) -> UnsafeRawPointer {
-        try real.map(fd, length: length, path: path)
-    }
-    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
-    func nextData(_ fd: Int32, from offset: Int64) -> Int64? { real.nextData(fd, from: offset) }
-    func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { real.nextHole(fd, from: offset) }
-    func startWriteback(_ fd: Int32, offset: Int64, length: Int64) { real.startWriteback(fd, offset: offset, length: length) }
-    func lockFile(_ path: String) throws(FileSystemError) -> Int32? { try real.lockFile(path) }
 }
 
 /// Every directory an engine creates is durable in its parent before anything in it is acknowledged.

@@ -3,8 +3,9 @@ import Foundation
 
 /// The real file system with injectable failures: failed writes, fsyncs and renames, and ENOSPC once a
 /// byte budget (written bytes plus preallocated growth) is used up.
-final class FaultyFileSystem: FileSystem, @unchecked Sendable {
+final class FaultyFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let real = PosixFileSystem()
+    var base: any FileSystem { real }
     private let lock = NSLock()
     private var _failWrites: Int32?
     private var _failSyncs: Int32?
@@ -27,10 +28,6 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
     var syncDelayMicroseconds: Int { get { lock.withLock { _syncDelay } } set { lock.withLock { _syncDelay = newValue } } }
     var writeCount: Int { lock.withLock { _writeCount } }
 
-    func open(_ path: String, create: Bool, readOnly: Bool) throws(FileSystemError) -> Int32 {
-        try real.open(path, create: create, readOnly: readOnly)
-    }
-    func close(_ fd: Int32) { real.close(fd) }
 
     func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
         lock.lock()
@@ -51,9 +48,6 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         if allowed < bytes.count { throw FileSystemError(operation: "write", path: path, errno: ENOSPC) }
     }
 
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
-        try real.pread(fd, buffer, at: offset, path: path)
-    }
 
     private func checkSync(_ path: String, _ operation: String) throws(FileSystemError) {
         let delay = syncDelayMicroseconds
@@ -72,9 +66,6 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         try checkSync(path, "fsync")
         try real.fsync(fd, path: path)
     }
-    func ftruncate(_ fd: Int32, size: Int64, path: String) throws(FileSystemError) {
-        try real.ftruncate(fd, size: size, path: path)
-    }
     func preallocate(_ fd: Int32, offset: Int64, length: Int64, path: String) throws(FileSystemError) {
         let size = try real.fileSize(fd, path: path)
         let growth = Int(max(0, offset + length - size))
@@ -89,24 +80,12 @@ final class FaultyFileSystem: FileSystem, @unchecked Sendable {
         lock.unlock()
         try real.preallocate(fd, offset: offset, length: length, path: path)
     }
-    func fileSize(_ fd: Int32, path: String) throws(FileSystemError) -> Int64 { try real.fileSize(fd, path: path) }
     func rename(_ from: String, _ to: String) throws(FileSystemError) {
         if let code = failRenames { throw FileSystemError(operation: "rename", path: from, errno: code) }
         try real.rename(from, to)
     }
-    func unlink(_ path: String) throws(FileSystemError) { try real.unlink(path) }
-    func makeDirectory(_ path: String) throws(FileSystemError) { try real.makeDirectory(path) }
-    func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try real.listDirectory(path) }
     func syncDirectory(_ path: String) throws(FileSystemError) {
         try checkSync(path, "fsync directory")
         try real.syncDirectory(path)
     }
-    func map(_ fd: Int32, length: Int, path: String) throws(FileSystemError) -> UnsafeRawPointer {
-        try real.map(fd, length: length, path: path)
-    }
-    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
-    func nextData(_ fd: Int32, from offset: Int64) -> Int64? { real.nextData(fd, from: offset) }
-    func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { real.nextHole(fd, from: offset) }
-    func startWriteback(_ fd: Int32, offset: Int64, length: Int64) { real.startWriteback(fd, offset: offset, length: length) }
-    func lockFile(_ path: String) throws(FileSystemError) -> Int32? { try real.lockFile(path) }
 }

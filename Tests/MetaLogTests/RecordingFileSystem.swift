@@ -29,8 +29,9 @@ enum RecordedOp {
 
 /// The real file system, recording every state-changing call in order (thread-safe). Used to replay a
 /// run into the crash states a strict POSIX power-loss model allows (`CrashStates`).
-final class RecordingFileSystem: FileSystem, @unchecked Sendable {
+final class RecordingFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let real = PosixFileSystem()
+    var base: any FileSystem { real }
     private let lock = NSLock()
     private var ops: [RecordedOp] = []
     private var names: [String: Int] = [:]  // the current (volatile) namespace
@@ -105,9 +106,6 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
         if allowed < bytes.count { throw FileSystemError(operation: "write", path: path, errno: ENOSPC) }
     }
 
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
-        try real.pread(fd, buffer, at: offset, path: path)
-    }
 
     func fdatasync(_ fd: Int32, path: String) throws(FileSystemError) {
         try real.fdatasync(fd, path: path)
@@ -129,7 +127,6 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
         lock.withLock { ops.append(.preallocate(inode: inode(fd), end: Int(offset + length))) }
     }
 
-    func fileSize(_ fd: Int32, path: String) throws(FileSystemError) -> Int64 { try real.fileSize(fd, path: path) }
 
     func rename(_ from: String, _ to: String) throws(FileSystemError) {
         try real.rename(from, to)
@@ -152,20 +149,12 @@ final class RecordingFileSystem: FileSystem, @unchecked Sendable {
         if !existed { lock.withLock { ops.append(.mkdir(path: path)) } }
     }
 
-    func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try real.listDirectory(path) }
 
     func syncDirectory(_ path: String) throws(FileSystemError) {
         try real.syncDirectory(path)
         lock.withLock { if !skipSync() { ops.append(.syncDirectory(path: path)) } }
     }
 
-    func map(_ fd: Int32, length: Int, path: String) throws(FileSystemError) -> UnsafeRawPointer {
-        try real.map(fd, length: length, path: path)
-    }
-    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
-    func nextData(_ fd: Int32, from offset: Int64) -> Int64? { real.nextData(fd, from: offset) }
-    func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { real.nextHole(fd, from: offset) }
-    func startWriteback(_ fd: Int32, offset: Int64, length: Int64) { real.startWriteback(fd, offset: offset, length: length) }
     func lockFile(_ path: String) throws(FileSystemError) -> Int32? {
         // The lock file holds nothing; its creation is not part of the model.
         try real.lockFile(path)

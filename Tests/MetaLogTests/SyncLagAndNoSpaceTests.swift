@@ -251,8 +251,9 @@ final class SyncLagAndNoSpaceTests: XCTestCase {
 }
 
 /// The real file system whose fdatasync waits until readers have completed two reads since it started.
-final class BarrierFileSystem: FileSystem, @unchecked Sendable {
+final class BarrierFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let real = PosixFileSystem()
+    var base: any FileSystem { real }
     private let condition = NSCondition()
     private var reads = 0
     private var released = false
@@ -289,29 +290,4 @@ final class BarrierFileSystem: FileSystem, @unchecked Sendable {
         try real.fdatasync(fd, path: path)
     }
 
-    func open(_ path: String, create: Bool, readOnly: Bool) throws(FileSystemError) -> Int32 { try real.open(path, create: create, readOnly: readOnly) }
-    func close(_ fd: Int32) { real.close(fd) }
-    func pwrite(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) {
-        try real.pwrite(fd, bytes, at: offset, path: path)
-    }
-    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String) throws(FileSystemError) -> Int {
-        try real.pread(fd, buffer, at: offset, path: path)
-    }
-    func fsync(_ fd: Int32, path: String) throws(FileSystemError) { try real.fsync(fd, path: path) }
-    func ftruncate(_ fd: Int32, size: Int64, path: String) throws(FileSystemError) { try real.ftruncate(fd, size: size, path: path) }
-    func preallocate(_ fd: Int32, offset: Int64, length: Int64, path: String) throws(FileSystemError) {
-        try real.preallocate(fd, offset: offset, length: length, path: path)
-    }
-    func fileSize(_ fd: Int32, path: String) throws(FileSystemError) -> Int64 { try real.fileSize(fd, path: path) }
-    func rename(_ from: String, _ to: String) throws(FileSystemError) { try real.rename(from, to) }
-    func unlink(_ path: String) throws(FileSystemError) { try real.unlink(path) }
-    func makeDirectory(_ path: String) throws(FileSystemError) { try real.makeDirectory(path) }
-    func listDirectory(_ path: String) throws(FileSystemError) -> [String] { try real.listDirectory(path) }
-    func syncDirectory(_ path: String) throws(FileSystemError) { try real.syncDirectory(path) }
-    func map(_ fd: Int32, length: Int, path: String) throws(FileSystemError) -> UnsafeRawPointer { try real.map(fd, length: length, path: path) }
-    func unmap(_ address: UnsafeRawPointer, length: Int) { real.unmap(address, length: length) }
-    func nextData(_ fd: Int32, from offset: Int64) -> Int64? { real.nextData(fd, from: offset) }
-    func nextHole(_ fd: Int32, from offset: Int64) -> Int64? { real.nextHole(fd, from: offset) }
-    func startWriteback(_ fd: Int32, offset: Int64, length: Int64) { real.startWriteback(fd, offset: offset, length: length) }
-    func lockFile(_ path: String) throws(FileSystemError) -> Int32? { try real.lockFile(path) }
 }
