@@ -146,8 +146,8 @@ extension MetaEngine {
             var bytes = 0
             var k = 0
             while k < ops.count {
-                // A run of proposals (at the log's next index) goes to the log as one append: one copy of
-                // their frames and one write(2) instead of one per proposal.
+                // Proposals (at the log's next index) go to the log in runs, one append per run: a run of
+                // several costs one copy of their frames and one write(2) instead of one per proposal.
                 var end = k
                 var runBytes = 0
                 while end < ops.count && ops[end].at == nil && ops[end].truncateAfter == nil
@@ -155,20 +155,25 @@ extension MetaEngine {
                     runBytes += ops[end].batch.encodedBytes
                     end += 1
                 }
-                if end - k >= 2 {
-                    run.removeAll(keepingCapacity: true)
-                    for j in k..<end { run.append(contentsOf: ops[j].batch) }
+                if end > k {
                     do {
                         if let f = mu.withLock({ failure }) { throw f }
-                        var next = try log.append(run).lowerBound
+                        var next: UInt64
+                        if end - k == 1 {
+                            next = try log.append(ops[k].batch).lowerBound
+                        } else {
+                            run.removeAll(keepingCapacity: true)
+                            for j in k..<end { run.append(contentsOf: ops[j].batch) }
+                            next = try log.append(run).lowerBound
+                        }
                         for j in k..<end {
                             let count = UInt64(ops[j].batch.count)
                             outcomes.append(.success(next...(next + count - 1)))
                             next += count
+                            entries += ops[j].batch.count
+                            bytes += ops[j].batch.payloadBytes
                         }
                         wrote = true
-                        entries += run.count
-                        bytes += run.payloadBytes
                     } catch {
                         let e = recordWriteFailure(error)
                         for _ in k..<end { outcomes.append(.failure(e)) }
