@@ -81,11 +81,10 @@ public struct KVVersion: Equatable, Sendable {
         self.key = key; self.prefix = KeyPrefix(key); self.latest = latest; self.older = older
     }
 
-    /// Whether the stored key equals `k`, whose prefix is `kp`.
+    /// Whether the stored key equals `k`, whose prefix is `kp` (a length mismatch settles it without the
+    /// key's bytes; otherwise `compareKey` reads them only past 16 bytes).
     @inlinable func hasKey(_ k: UnsafeRawBufferPointer, _ kp: KeyPrefix) -> Bool {
-        if prefix.length != kp.length || prefix.order(kp) != 0 { return false }
-        if kp.length <= 16 { return true }
-        return compareBytes(key, k) == 0
+        prefix.length == kp.length && compareKey(prefix, key, kp, k) == 0
     }
 
     /// The version visible at revision `rev` (nil if the key did not exist then).
