@@ -89,7 +89,28 @@ func (c *cluster) start(i int, extra ...string) error {
 	return fmt.Errorf("node %s did not answer on %s (see %s.log)", p.id, p.httpAddr, p.id)
 }
 
+// startAll starts a fresh cluster (no node has state yet). freeAddr's port is free only when it is picked:
+// another socket (an outgoing connection's ephemeral port) can take it before the node binds it, and the
+// node then exits. So a failed start stops every node, removes their directories, picks new addresses for
+// all of them (the raft addresses are in every node's bootstrap configuration) and tries again, 3 times
+// at most.
 func (c *cluster) startAll(extra ...string) error {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if err = c.startEach(extra...); err == nil {
+			return nil
+		}
+		c.stop()
+		for _, p := range c.nodes {
+			os.RemoveAll(p.dir)
+			p.raftAddr, p.httpAddr = freeAddr(), freeAddr()
+		}
+		fmt.Fprintf(os.Stderr, "start attempt %d failed (%v); new ports\n", attempt, err)
+	}
+	return err
+}
+
+func (c *cluster) startEach(extra ...string) error {
 	for i := range c.nodes {
 		if err := c.start(i, extra...); err != nil {
 			return err

@@ -86,9 +86,12 @@ func conformanceCase(store, fixtures, name, work string) (int, error) {
 	}
 	os.RemoveAll(work)
 	c := newCluster(store, work)
+	failed := true
 	defer func() {
 		c.stop()
-		os.RemoveAll(work)
+		if !failed { // a failed case keeps its nodes' logs, which its error message points to
+			os.RemoveAll(work)
+		}
 	}()
 	if err := c.startAll(); err != nil {
 		return len(cmds), err
@@ -128,6 +131,7 @@ func conformanceCase(store, fixtures, name, work string) (int, error) {
 	if !bytes.Equal(a, b) {
 		return len(cmds), fmt.Errorf("meta.db (%d bytes) differs from the fixture (%d bytes) beyond Term/Index", len(db), len(want))
 	}
+	failed = false
 	return len(cmds), nil
 }
 
