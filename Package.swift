@@ -111,7 +111,8 @@ let package = Package(
             ]),
         .testTarget(
             name: "MetaEngineTests",
-            dependencies: ["MetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux"]),
+            dependencies: ["MetaEngine", "MetaLog", "MetaSnapshot", "MetaFSM", "MetaInflux",
+                           .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "MetactlTests", dependencies: ["MetaLog", "MetaSnapshot", "MetaEngine", "MetaInflux", "MetaKV"]),
     ]
 )

@@ -2,6 +2,7 @@
 
 import Logging
 import MetaLog
+import Metrics
 import MetaSnapshot
 
 /// How a `MetaEngine` is opened. Every field has a default fit for a metadata service.
@@ -27,6 +28,10 @@ public struct EngineOptions: Sendable {
     public var logger: Logger = Logger(label: "metaengine", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Prefix of every swift-metrics label (e.g. "metaengine_applied_index").
     public var metricsPrefix: String = "metaengine"
+    /// Where this engine's counters, timers and gauges go: nil (the default) means the process-wide
+    /// `MetricsSystem.factory` (a no-op until the host bootstraps swift-metrics). Set it to give one engine
+    /// its own backend without a global bootstrap (several engines in one process, tests, Bench).
+    public var metricsFactory: (any MetricsFactory)? = nil
     /// When true, each appended batch counts as committed as soon as it is durable (a single-node host, or
     /// a primary whose writes need no quorum). Otherwise the host calls `commit(to:)`.
     public var commitOnDurable: Bool = false

@@ -99,7 +99,7 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
     public init(directory: String, stateMachine: M, options: EngineOptions = EngineOptions()) throws {
         self.directory = directory
         self.options = options
-        metrics = EngineMetrics(prefix: options.metricsPrefix)
+        metrics = EngineMetrics(prefix: options.metricsPrefix, factory: options.metricsFactory)
         guard options.retainSnapshots >= 1, options.resultWindow >= 1, options.applyBatchEntries >= 1 else {
             throw EngineError.invalidArgument("retainSnapshots, resultWindow and applyBatchEntries must be at least 1")
         }
