@@ -118,6 +118,8 @@ enum EngineWorkloads {
         let payloadBytes = commands.reduce(0) { $0 + $1.count }
         var o = EngineOptions()
         o.commitOnDurable = true
+        let metrics = BenchMetrics()
+        o.metricsFactory = metrics
         let engine = try MetaEngine(directory: engineDir, stateMachine: InfluxStateMachine(), options: o)
         let next = ProposeCounter()
         let start = BenchClock.nanos()
@@ -157,6 +159,7 @@ enum EngineWorkloads {
         extra.append(("ratio_vs_append_sync_batch", (ratio * 1000).rounded() / 1000))
         extra.append(("p99_over_sync_p50", syncP50 > 0 ? (p99 / syncP50 * 100).rounded() / 100 : 0))
         extra.append(("p99_over_sync_p99", syncP99 > 0 ? (p99 / syncP99 * 100).rounded() / 100 : 0))
+        extra += metrics.engineBreakdown(seconds: seconds)
         let result = BenchResult(
             workload: "engine-propose", entries: entries, entryBytes: payloadBytes / max(entries, 1), batch: 1,
             seconds: seconds,

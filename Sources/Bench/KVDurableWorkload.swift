@@ -27,6 +27,8 @@ extension KVWorkloads {
         try BenchDirectory.clear(dir)
         var o = EngineOptions()
         o.commitOnDurable = true
+        let metrics = BenchMetrics()
+        o.metricsFactory = metrics
         let opened = BenchClock.nanos()
         let engine = try MetaEngine(directory: dir, stateMachine: KVStateMachine(), options: o)
         let startMillis = Double(BenchClock.nanos() &- opened) / 1e6
@@ -82,7 +84,8 @@ extension KVWorkloads {
         return BenchResult(
             workload: "kv-durable", entries: n, entryBytes: p.entryBytes, batch: 1, seconds: seconds,
             note: "MetaEngine (group commit, commitOnDurable) + KVStateMachine; \(p.clients) clients, each put durable and applied before it returns; full range verified untimed; dir \(dir)",
-            extra: merged.extras + [("clients", Double(p.clients)), ("keys", Double(p.keys)), ("start_ms", (startMillis * 10).rounded() / 10)])
+            extra: merged.extras + [("clients", Double(p.clients)), ("keys", Double(p.keys)), ("start_ms", (startMillis * 10).rounded() / 10)]
+                + metrics.engineBreakdown(seconds: seconds))
     }
 
     /// The number in `key/%012d`, or nil.
