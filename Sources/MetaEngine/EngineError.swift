@@ -2,6 +2,13 @@
 
 import MetaLog
 import MetaSnapshot
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Every error `MetaEngine` throws; cases carry the facts (index, file, expected/found) needed to act.
 public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -37,6 +44,10 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case timedOut(index: UInt64)
     /// A wait was cancelled (the async forms throw `CancellationError` instead).
     case cancelled
+    /// The system would not start the engine thread playing `role` ("writer", "apply" or "snapshot"):
+    /// pthread_create returned `errno` (EAGAIN: a thread or memory limit). Opening fails cleanly (the log
+    /// is closed again); a snapshot fails and the engine goes on.
+    case threadUnavailable(role: String, errno: Int32)
     /// The engine was closed.
     case closed
     /// The engine stopped after an earlier failure (the log is fail-stopped); close and reopen it.
@@ -67,6 +78,8 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidArgument(text): return "invalid argument: \(text)"
         case let .timedOut(index): return "timed out waiting for entry \(index) to be applied"
         case .cancelled: return "the wait was cancelled"
+        case let .threadUnavailable(role, code):
+            return "could not start the engine's \(role) thread: pthread_create failed with errno \(code) (\(String(cString: strerror(code))))"
         case .closed: return "the engine is closed"
         case let .failed(text): return "the engine stopped after an earlier failure (\(text)); close and reopen it"
         }

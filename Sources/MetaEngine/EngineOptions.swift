@@ -37,6 +37,9 @@ public struct EngineOptions: Sendable {
     public var commitOnDurable: Bool = false
     /// The file-system seam of the engine's directory and its log (tests record or fail calls through it).
     package var fileSystem: any FileSystem = PosixFileSystem()
+    /// Test seam: given a thread's role ("writer", "apply", "snapshot"), an errno makes starting it fail as
+    /// pthread_create would under a thread limit; nil starts it.
+    package var refuseThread: @Sendable (String) -> Int32? = { _ in nil }
 
     /// Default options.
     public init() {}

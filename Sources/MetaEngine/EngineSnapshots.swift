@@ -97,10 +97,17 @@ extension MetaEngine {
         let meta = SnapshotMeta(
             stateMachineKind: M.kind, stateMachineVersion: M.snapshotVersion, lastIndex: start.index,
             lastTerm: start.term, membership: frozenMembership, createdAtNanos: Int64(realtimeNanos()))
-        let thread = EngineThread { [unowned self] in
-            self.writeSnapshot(frozen, meta: meta, pauseNanos: pause, startedAt: t0, waiting: waiting)
+        do {
+            let thread = try EngineThread(role: "snapshot", refuse: options.refuseThread) { [unowned self] in
+                self.writeSnapshot(frozen, meta: meta, pauseNanos: pause, startedAt: t0, waiting: waiting)
+            }
+            mu.withLock { snapshotThreads.append(thread) }
+        } catch {
+            // No snapshot this time; the engine goes on and the next due point or request tries again.
+            mu.withLock { snapshotInProgress = false }
+            logger.error("snapshot not started", metadata: ["index": "\(meta.lastIndex)", "error": "\(error)"])
+            for c in waiting { c(.failure(error)) }
         }
-        mu.withLock { snapshotThreads.append(thread) }
     }
 
     /// The snapshot thread: write, publish, retain, compact, then answer callers.

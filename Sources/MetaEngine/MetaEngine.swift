@@ -120,8 +120,16 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
         entriesSinceSnapshot = r.report.entriesReplayed
         metrics.commitIndex.record(Int64(curCommit))
         metrics.appliedIndex.record(Int64(curApplied))
-        writerThread = EngineThread { [unowned self] in self.writerLoop() }
-        applyThread = EngineThread { [unowned self] in self.applyLoop() }
+        do {
+            writerThread = try EngineThread(role: "writer", refuse: options.refuseThread) { [unowned self] in self.writerLoop() }
+            applyThread = try EngineThread(role: "apply", refuse: options.refuseThread) { [unowned self] in self.applyLoop() }
+        } catch {
+            // Without both threads the engine cannot work: stop the one that started, release the log
+            // (its directory lock too, so the host can retry) and report why.
+            _ = stop()
+            try? log.close()
+            throw error
+        }
     }
 
     /// An engine dropped without `close()` stops its threads and releases the log like `simulateCrash()`
@@ -160,14 +168,14 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
 
     /// Ends the threads; returns false when already stopped.
     private func stop() -> Bool {
-        let threads: [EngineThread] = mu.withLock {
-            if closing { return [] }
+        let (first, threads): (Bool, [EngineThread]) = mu.withLock {
+            if closing { return (false, []) }
             closing = true
             writerWake.broadcast()
             applyWake.broadcast()
-            return [writerThread, applyThread].compactMap { $0 }
+            return (true, [writerThread, applyThread].compactMap { $0 })
         }
-        if threads.isEmpty { return false }
+        if !first { return false }
         for t in threads { t.join() }
         let snapshotWriters: [EngineThread] = mu.withLock { snapshotThreads }
         for t in snapshotWriters { t.join() }

@@ -71,8 +71,11 @@ final class EngineThread: @unchecked Sendable {
     #endif
     private var joined = false
 
-    /// Starts the thread; traps only if the system cannot create a thread at all.
-    init(_ body: @escaping @Sendable () -> Void) {
+    /// Starts the thread that plays `role` ("writer", "apply", "snapshot"). Throws
+    /// `.threadUnavailable` when the system refuses a new thread (EAGAIN under a thread or memory limit),
+    /// or when `refuse` (a test seam, `EngineOptions.refuseThread`) returns an errno for `role`.
+    init(role: String, refuse: @Sendable (String) -> Int32? = { _ in nil }, _ body: @escaping @Sendable () -> Void) throws(EngineError) {
+        if let code = refuse(role) { throw .threadUnavailable(role: role, errno: code) }
         let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         let rc = pthread_create(&thread, nil, { raw in
             #if canImport(Darwin)
@@ -83,7 +86,11 @@ final class EngineThread: @unchecked Sendable {
             box.run()
             return nil
         }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
+        if rc != 0 {
+            Unmanaged<ThreadBody>.fromOpaque(box).release()
+            joined = true
+            throw .threadUnavailable(role: role, errno: rc)
+        }
     }
 
     /// Waits for the thread to end (once; later calls return at once).

@@ -72,6 +72,7 @@ func abiCode(_ error: any Error) -> Int32 {
         case .closed: return Int32(ME_E_CLOSED)
         case .failed: return Int32(ME_E_FAILED)
         case .cancelled: return Int32(ME_E_INTERNAL)
+        case .threadUnavailable: return Int32(ME_E_IO)
         }
     default: return Int32(ME_E_INTERNAL)
     }

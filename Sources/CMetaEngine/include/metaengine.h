@@ -411,7 +411,9 @@ typedef struct me_engine_options {
 /* Opens (creating if needed) the engine in `dir` and recovers: newest valid snapshot, then the log
  * through the saved commit index. `options` may be NULL (defaults, ME_CLOCK_INDEX_SECONDS).
  * Errors: ME_E_ARGUMENT, ME_E_LOCKED, ME_E_CORRUPT (log gap, damaged state), ME_E_FORMAT (a snapshot
- * of another kind), ME_E_IO. Cost: the snapshot restore plus the replay. */
+ * of another kind), ME_E_IO (also when the system will not start the engine's threads: the message
+ * names the thread and errno, and the directory is released for a retry). Cost: the snapshot restore
+ * plus the replay. */
 int me_engine_open(const char *dir, const me_engine_options *options, me_engine **out, me_error *err);
 
 /* Stops the apply and snapshot threads, saves the commit index and closes the log; later calls answer
