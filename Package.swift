@@ -96,7 +96,7 @@ let package = Package(
         // Tests: one target per module.
         .testTarget(name: "CCRC32CTests", dependencies: ["CCRC32C"]),
         .testTarget(name: "MetaLogTests", dependencies: ["MetaLog"]),
-        .testTarget(name: "MetaSnapshotTests", dependencies: ["MetaSnapshot"]),
+        .testTarget(name: "MetaSnapshotTests", dependencies: ["MetaSnapshot", "MetaLog"]),
         .testTarget(
             name: "MetaInfluxTests",
             dependencies: [

@@ -2,6 +2,7 @@ import Foundation
 import SystemPackage
 import XCTest
 
+import MetaLog
 @testable import MetaSnapshot
 
 /// One state-changing call the store made, or an acknowledgement the test recorded between calls.
@@ -149,7 +150,7 @@ final class SnapshotPowerLossTests: XCTestCase {
         /// A file's bytes after the loss: its synced bytes, then none, all, or the 4 KiB pages in `pages` of
         /// what was written after them (an unwritten page reads as zeros when a later one was kept, or cuts
         /// the file), or the first `torn` bytes of that (a last write torn at a 512-byte boundary).
-        func bytes(of file: Int, mode: Int, rng: inout SplitMix) -> [UInt8] {
+        func bytes(of file: Int, mode: Int, rng: inout SplitMix64) -> [UInt8] {
             let synced = durableData[file] ?? []
             let all = data[file] ?? []
             guard all.count > synced.count else { return synced }
@@ -229,7 +230,7 @@ final class SnapshotPowerLossTests: XCTestCase {
         let points = ops.indices.count + 1
         XCTAssertGreaterThan(ops.filter { if case .syncDirectory = $0 { return true } else { return false } }.count, 5)
         var states = 0
-        var rng = SplitMix(state: 0x5EED)
+        var rng = SplitMix64(state: 0x5EED)
         var model = Model()
         for point in 0..<points {
             if point > 0 { model.apply(ops[point - 1]) }
@@ -257,7 +258,7 @@ final class SnapshotPowerLossTests: XCTestCase {
         XCTAssertGreaterThan(states, 450)
     }
 
-    private func check(_ model: Model, applied: Set<Int>, mode: Int, rng: inout SplitMix, label: String) throws {
+    private func check(_ model: Model, applied: Set<Int>, mode: Int, rng: inout SplitMix64, label: String) throws {
         let root = try TempDir()
         defer { root.cleanup() }
         let dir = root.path + "/snapshots"

@@ -2,6 +2,7 @@ import Foundation
 import SystemPackage
 import XCTest
 
+import MetaLog
 @testable import MetaSnapshot
 
 /// A fresh directory under the system temp dir, removed by `cleanup()`.
@@ -18,21 +19,10 @@ struct TempDir {
     func cleanup() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// splitmix64: deterministic pseudo-random words for tests.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Deterministic pseudo-random bytes (splitmix64), incompressible.
 func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var rng = SplitMix(state: seed)
+    var rng = SplitMix64(state: seed)
     var out = [UInt8]()
     out.reserveCapacity(count + 8)
     while out.count < count {
