@@ -1,6 +1,7 @@
 // The apply loop: its own thread applies committed, durable entries in order, in batches, under the state
 // lock (readers wait at most one batch), keeps each result for waiters, wakes them, and starts automatic
-// snapshots. Never on the append path: the writer only signals it.
+// snapshots. Never on the append path: the writer signals it, and applies a group itself only when the group
+// is small, nothing is queued behind it and this thread sleeps (`EngineOptions.inlineApplyEntries`).
 
 import MetaFSM
 import MetaLog
@@ -11,11 +12,13 @@ extension MetaEngine {
         results.reserveCapacity(options.applyBatchEntries)
         while true {
             let go: Bool = mu.withLock {
+                applyThreadIdle = true
                 while !closing && failure == nil
                     && min(curCommit, curDurable) <= curApplied
                     && !((snapshotRequested || snapshotDueLocked) && !snapshotInProgress) {
                     applyWake.wait(mu)
                 }
+                applyThreadIdle = false
                 return !closing && failure == nil
             }
             if !go { return }
@@ -24,8 +27,9 @@ extension MetaEngine {
     }
 
     /// Applies one batch (if any is ready), publishes progress and results, wakes waiters, starts a
-    /// snapshot when one is due. Needs `applyGate`.
-    private func applyOnce(_ results: inout [M.ApplyResult?]) {
+    /// snapshot when one is due. Needs `applyGate`. Runs on the apply thread, or on the writer thread for
+    /// a small group (`EngineOptions.inlineApplyEntries`).
+    func applyOnce(_ results: inout [M.ApplyResult?]) {
         let (from, target) = mu.withLock { (curApplied + 1, min(curCommit, curDurable)) }
         if from <= target {
             let t0 = monotonicNanos()
@@ -58,7 +62,7 @@ extension MetaEngine {
         maybeStartSnapshot()
     }
 
-    /// Answers applied waiters. Callbacks run here, on the apply thread. Suspended tasks (two or more) are
+    /// Answers applied waiters. Callbacks run here, on the thread that applied (see `applyOnce`). Suspended tasks (two or more) are
     /// resumed from one task on Swift's executor instead: each resume from this thread wakes a pool thread
     /// (a futex wake, ~6 us here), while resumes from a running pool thread only queue the tasks, so the
     /// apply loop goes back to applying after one hand-off instead of one per caller.

@@ -100,8 +100,9 @@ extension MetaEngine {
         return false
     }
 
-    /// Callback form of `applied(_:)`: `completion` runs on the apply thread (or at once when already
-    /// applied) with the result or the error; keep it short.
+    /// Callback form of `applied(_:)`: `completion` runs with the result or the error on the thread that
+    /// applied the entry (the apply thread, or the writer for a small group: `EngineOptions.inlineApplyEntries`),
+    /// or at once when it is already applied; keep it short.
     public func onApplied(_ index: UInt64, completion: @escaping @Sendable (Result<M.ApplyResult?, EngineError>) -> Void) {
         addWaiter(index, wantsResult: true, completion)
     }

@@ -68,6 +68,8 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
     /// Int.max while it writes): appenders signal only then, so a forming group costs one wake-up, not one
     /// per arriving proposal.
     var writerWakeAt = 1
+    /// Whether the apply thread is waiting for work (the writer may then apply a small group itself).
+    var applyThreadIdle = false
     var waiters: [Waiter] = []
     var nextWaiterID: UInt64 = 0
     var ring: [M.ApplyResult?]
@@ -102,6 +104,9 @@ public final class MetaEngine<M: StateMachine & Sendable>: @unchecked Sendable w
         metrics = EngineMetrics(prefix: options.metricsPrefix, factory: options.metricsFactory)
         guard options.retainSnapshots >= 1, options.resultWindow >= 1, options.applyBatchEntries >= 1 else {
             throw EngineError.invalidArgument("retainSnapshots, resultWindow and applyBatchEntries must be at least 1")
+        }
+        guard options.inlineApplyEntries >= 0 else {
+            throw EngineError.invalidArgument("inlineApplyEntries must not be negative (0 turns inline apply off)")
         }
         let r = try Recovery<M>.run(directory: directory, machine: stateMachine, options: options)
         log = r.log

@@ -23,6 +23,8 @@ final class EngineMutex: @unchecked Sendable {
 
     @inline(__always) func lock() { pthread_mutex_lock(mutex) }
     @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+    /// Takes the lock if it is free; false (without waiting) when another thread holds it.
+    @inline(__always) func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
 
     @inline(__always)
     func withLock<R>(_ body: () throws -> R) rethrows -> R {
