@@ -40,6 +40,19 @@ enum KVWorkloads {
         return out
     }
 
+    /// Writes `key(k)` into `out` in place (no allocation once `out` holds a key of this shape), as the
+    /// etcd peer reuses its key buffer between reads.
+    static func writeKey(_ k: UInt64, into out: inout [UInt8]) {
+        if out.count != 16 { out = key(k); return }
+        out.withUnsafeMutableBufferPointer { b in
+            var n = k
+            for p in stride(from: 15, through: 4, by: -1) {
+                b[p] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            }
+        }
+    }
+
     static func keyNumber(_ i: UInt64, _ keys: Int) -> UInt64 {
         var g = SplitMix64(state: i)
         return g.next() % UInt64(keys)
@@ -146,7 +159,7 @@ enum KVWorkloads {
         var scratch = [UInt8](repeating: 0, count: p.entryBytes)
         for _ in 0..<p.reads {
             let k = g.next() % UInt64(p.keys)
-            request.key = key(k)
+            writeKey(k, into: &request.key)
             guard case .success(let r) = m.range(request), r.kvs.count == 1, r.kvs[0].key == request.key else { bad = Int(k); break }
             scratch.withUnsafeMutableBytes { StandardPayload.fill(index: k, into: $0) }
             if r.kvs[0].value != scratch { bad = Int(k); break }
