@@ -13,9 +13,7 @@ extension MetaEngine {
         while true {
             let go: Bool = mu.withLock {
                 applyThreadIdle = true
-                while !closing && failure == nil
-                    && min(curCommit, curDurable) <= curApplied
-                    && !((snapshotRequested || snapshotDueLocked) && !snapshotInProgress) {
+                while !closing && failure == nil && !applyWorkLocked {
                     applyWake.wait(mu)
                 }
                 applyThreadIdle = false
@@ -24,6 +22,12 @@ extension MetaEngine {
             if !go { return }
             applyGate.withLock { applyOnce(&results) }
         }
+    }
+
+    /// Whether the apply loop has something to do: committed, durable entries not applied yet, or a
+    /// snapshot due or asked for while none is being written. Needs `mu`.
+    var applyWorkLocked: Bool {
+        min(curCommit, curDurable) > curApplied || ((snapshotRequested || snapshotDueLocked) && !snapshotInProgress)
     }
 
     /// Applies one batch (if any is ready), publishes progress and results, wakes waiters, starts a

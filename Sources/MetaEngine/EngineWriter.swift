@@ -259,9 +259,7 @@ extension MetaEngine {
             applyGate.unlock()
         }
         mu.withLock {
-            if min(curCommit, curDurable) > curApplied || ((snapshotRequested || snapshotDueLocked) && !snapshotInProgress) {
-                applyWake.signal()
-            }
+            if applyWorkLocked { applyWake.signal() }
         }
     }
 
