@@ -34,16 +34,15 @@ enum KVWorkloads {
     }
 
     static func key(_ k: UInt64) -> [UInt8] {
-        var out = Array("key/000000000000".utf8)
-        var n = k, p = out.count - 1
-        while n > 0 && p >= 4 { out[p] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10; p -= 1 }
+        var out: [UInt8] = []
+        writeKey(k, into: &out)
         return out
     }
 
-    /// Writes `key(k)` into `out` in place (no allocation once `out` holds a key of this shape), as the
-    /// etcd peer reuses its key buffer between reads.
+    /// Writes `key(k)` (`key/%012d`) into `out` in place: no allocation once `out` holds a key of this
+    /// shape, as the etcd peer reuses its key buffer between reads.
     static func writeKey(_ k: UInt64, into out: inout [UInt8]) {
-        if out.count != 16 { out = key(k); return }
+        if out.count != 16 { out = Array("key/000000000000".utf8) }
         out.withUnsafeMutableBufferPointer { b in
             var n = k
             for p in stride(from: 15, through: 4, by: -1) {

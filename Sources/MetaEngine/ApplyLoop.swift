@@ -27,8 +27,11 @@ extension MetaEngine {
     /// Whether the apply loop has something to do: committed, durable entries not applied yet, or a
     /// snapshot due or asked for while none is being written. Needs `mu`.
     var applyWorkLocked: Bool {
-        min(curCommit, curDurable) > curApplied || ((snapshotRequested || snapshotDueLocked) && !snapshotInProgress)
+        unappliedLocked > 0 || ((snapshotRequested || snapshotDueLocked) && !snapshotInProgress)
     }
+
+    /// Committed, durable entries not applied yet. Needs `mu`.
+    var unappliedLocked: UInt64 { min(curCommit, curDurable) &- curApplied }
 
     /// Applies one batch (if any is ready), publishes progress and results, wakes waiters, starts a
     /// snapshot when one is due. Needs `applyGate`. Runs on the apply thread, or on the writer thread for
@@ -66,10 +69,11 @@ extension MetaEngine {
         maybeStartSnapshot()
     }
 
-    /// Answers applied waiters. Callbacks run here, on the thread that applied (see `applyOnce`). Suspended tasks (two or more) are
-    /// resumed from one task on Swift's executor instead: each resume from this thread wakes a pool thread
-    /// (a futex wake, ~6 us here), while resumes from a running pool thread only queue the tasks, so the
-    /// apply loop goes back to applying after one hand-off instead of one per caller.
+    /// Answers applied waiters. Callbacks run here, on the thread that applied (see `applyOnce`).
+    /// Suspended tasks (two or more) are resumed from one task on Swift's executor instead: each resume
+    /// from this thread wakes a pool thread (a futex wake, ~6 us here), while resumes from a running pool
+    /// thread only queue the tasks, so the apply loop goes back to applying after one hand-off instead of
+    /// one per caller.
     private func resume(_ ready: [(Waiter, Result<M.ApplyResult?, EngineError>)]) {
         var tasks = 0
         for (w, r) in ready {

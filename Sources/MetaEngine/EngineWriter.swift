@@ -233,7 +233,7 @@ extension MetaEngine {
                 }
                 // A small group with nothing queued behind it, while the apply thread sleeps: apply it
                 // here instead of waking that thread (one thread hop less per group).
-                let ready = min(curCommit, curDurable) &- curApplied
+                let ready = unappliedLocked
                 if applyThreadIdle && pendingWrites.isEmpty && failure == nil && !closing
                     && ready > 0 && ready <= UInt64(options.inlineApplyEntries) {
                     return true
