@@ -30,22 +30,36 @@ type cluster struct {
 	client      *http.Client
 }
 
-// freeAddr is a loopback address with a port the kernel just handed out.
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		die("no free port: %v", err)
+// freeAddrs is n distinct loopback addresses with ports the kernel just handed out: every listener stays
+// open until all n are picked, so two nodes never get the same port.
+func freeAddrs(n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			die("no free port: %v", err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return out
+}
+
+// pickAddrs gives every node a fresh raft and control address, all distinct.
+func (c *cluster) pickAddrs() {
+	a := freeAddrs(2 * len(c.nodes))
+	for i, p := range c.nodes {
+		p.raftAddr, p.httpAddr = a[2*i], a[2*i+1]
+	}
 }
 
 func newCluster(store, work string, args ...string) *cluster {
 	c := &cluster{store: store, work: work, args: args, client: &http.Client{Timeout: 10 * time.Minute}}
 	for i := 1; i <= 3; i++ {
 		id := fmt.Sprintf("n%d", i)
-		c.nodes = append(c.nodes, &proc{id: id, raftAddr: freeAddr(), httpAddr: freeAddr(), dir: filepath.Join(work, id)})
+		c.nodes = append(c.nodes, &proc{id: id, dir: filepath.Join(work, id)})
 	}
+	c.pickAddrs()
 	return c
 }
 
@@ -81,7 +95,8 @@ func (c *cluster) start(i int, extra ...string) error {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := c.status(i); err == nil {
+		// Only this node's own answer counts: a process that took its port first must not pass for it.
+		if s, err := c.status(i); err == nil && s.ID == p.id {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -89,7 +104,7 @@ func (c *cluster) start(i int, extra ...string) error {
 	return fmt.Errorf("node %s did not answer on %s (see %s.log)", p.id, p.httpAddr, p.id)
 }
 
-// startAll starts a fresh cluster (no node has state yet). freeAddr's port is free only when it is picked:
+// startAll starts a fresh cluster (no node has state yet). A picked port is free only when it is picked:
 // another socket (an outgoing connection's ephemeral port) can take it before the node binds it, and the
 // node then exits. So a failed start stops every node, removes their directories, picks new addresses for
 // all of them (the raft addresses are in every node's bootstrap configuration) and tries again, 3 times
@@ -103,8 +118,8 @@ func (c *cluster) startAll(extra ...string) error {
 		c.stop()
 		for _, p := range c.nodes {
 			os.RemoveAll(p.dir)
-			p.raftAddr, p.httpAddr = freeAddr(), freeAddr()
 		}
+		c.pickAddrs()
 		fmt.Fprintf(os.Stderr, "start attempt %d failed (%v); new ports\n", attempt, err)
 	}
 	return err

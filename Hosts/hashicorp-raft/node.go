@@ -34,6 +34,7 @@ type metaFSM interface {
 }
 
 type node struct {
+	id    string
 	raft  *raft.Raft
 	fsm   metaFSM
 	logs  raft.LogStore
@@ -83,7 +84,7 @@ func startNode(store, id, dir, bind, peers string, bootstrap bool, threshold, tr
 	conf.SnapshotInterval = interval
 	conf.Logger = hclog.New(&hclog.LoggerOptions{Name: "raft-" + id, Level: hclog.Warn, Output: os.Stderr})
 
-	n := &node{}
+	n := &node{id: id}
 	var stable raft.StableStore
 	var snaps raft.SnapshotStore
 	switch store {
@@ -160,6 +161,7 @@ func startNode(store, id, dir, bind, peers string, bootstrap bool, threshold, tr
 
 // nodeStatus is what GET /status answers.
 type nodeStatus struct {
+	ID                string `json:"id"`
 	State             string `json:"state"`
 	Leader            string `json:"leader"`
 	Applied           uint64 `json:"applied"`
@@ -186,7 +188,7 @@ func serveControl(n *node, addr string) {
 		last, _ := n.logs.LastIndex()
 		snap, _ := strconv.ParseUint(n.raft.Stats()["last_snapshot_index"], 10, 64)
 		json.NewEncoder(w).Encode(nodeStatus{
-			State: n.raft.State().String(), Leader: string(n.raft.Leader()), Applied: n.raft.AppliedIndex(),
+			ID: n.id, State: n.raft.State().String(), Leader: string(n.raft.Leader()), Applied: n.raft.AppliedIndex(),
 			LastIndex: n.raft.LastIndex(), LogFirst: first, LogLast: last, LastSnapshotIndex: snap,
 			FSMIndex: n.fsm.AppliedIndex(),
 		})
@@ -347,4 +349,3 @@ func die(format string, a ...interface{}) {
 	fmt.Fprintf(os.Stderr, "hashicorp-raft-host: "+format+"\n", a...)
 	os.Exit(1)
 }
-
