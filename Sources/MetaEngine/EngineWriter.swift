@@ -234,7 +234,7 @@ extension MetaEngine {
                 // A small group with nothing queued behind it, while the apply thread sleeps: apply it
                 // here instead of waking that thread (one thread hop less per group).
                 let ready = unappliedLocked
-                if applyThreadIdle && pendingWrites.isEmpty && failure == nil && !closing
+                if options.commitOnDurable && applyThreadIdle && pendingWrites.isEmpty && failure == nil && !closing
                     && ready > 0 && ready <= UInt64(options.inlineApplyEntries) {
                     return true
                 }

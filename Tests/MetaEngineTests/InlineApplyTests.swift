@@ -125,6 +125,29 @@ final class InlineApplyTests: XCTestCase {
         try engine.close()
     }
 
+    /// Without `commitOnDurable`, also when the host committed the index before it was durable here (a
+    /// leader that heard from a quorum first): the group becomes applicable at the writer's sync, and still
+    /// the apply thread applies it, as the option's documentation says.
+    func testCommitAheadOfDurabilityStillUsesTheApplyThread() async throws {
+        var o = quietOptions()
+        o.inlineApplyEntries = 64
+        let engine = try MetaEngine(directory: makeTemporaryDirectory(self), stateMachine: ThreadTaggingMachine(), options: o)
+        for index in UInt64(1)...3 {
+            engine.commit(to: index)
+            var batch = EntryBatch()
+            batch.append(term: 1, payload: [UInt8(index)])
+            let writer = try await withCheckedThrowingContinuation { (c: CheckedContinuation<UInt, Error>) in
+                engine.propose(batch) { outcome in
+                    c.resume(with: outcome.map { _ in UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))) }.mapError { $0 as Error })
+                }
+            }
+            let r = try await engine.applied(index)
+            XCTAssertEqual(r?.index, index)
+            XCTAssertNotEqual(r?.thread, writer, "entry \(index) applied on the writer thread")
+        }
+        try engine.close()
+    }
+
     /// A negative limit is refused when opening, naming the option (it would otherwise trap on conversion).
     func testNegativeLimitIsRefused() throws {
         XCTAssertThrowsError(try open(makeTemporaryDirectory(self), inline: -1)) { e in
