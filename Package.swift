@@ -29,6 +29,7 @@ let package = Package(
         // C modules. No unsafeFlags anywhere: instruction sets are enabled per function.
         .target(name: "CCRC32C", path: "Sources/CCRC32C"),
         .target(name: "CMetaLogSys", path: "Sources/CMetaLogSys"),
+        .target(name: "CPrefetch", path: "Sources/CPrefetch"),
         .systemLibrary(
             name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]),
@@ -46,7 +47,7 @@ let package = Package(
             dependencies: ["CLZ4", "CXXHash", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "MetaFSM", dependencies: ["MetaSnapshot"]),
         .target(name: "MetaInflux", dependencies: ["MetaFSM", "MetaSnapshot"]),
-        .target(name: "MetaKV", dependencies: ["MetaFSM", "MetaSnapshot"]),
+        .target(name: "MetaKV", dependencies: ["CPrefetch", "MetaFSM", "MetaSnapshot"]),
         // swift-protobuf code generated from the .proto files beside it: for cross-checks in tests and
         // Bench only, never linked by a library product.
         .target(

@@ -4,16 +4,24 @@
 // store is O(1) and the first write after a copy copies one shard array (1,024 references) and one shard
 // (or one 1,024-slot slab chunk), never the whole index.
 
+import CPrefetch
+
 /// Key -> slot: 1,024 open-addressing tables (linear probing) chosen by the top bits of a 64-bit hash of the
-/// key. An entry is one UInt64: 22 bits of the hash as a tag and the slot + 1 (0 = empty, all ones =
-/// deleted); a hit compares the key stored with the slot's versions. A lookup touches the bucket, the slab
-/// record and the key's bytes.
+/// key. An entry is two UInt64s: 22 bits of the hash as a tag with the slot + 1 (0 = empty, all ones =
+/// deleted), then a hint: the address of the key's latest value bytes when it was written. A hit compares
+/// the key stored with the slot's versions. A lookup touches the bucket, the slab record and the value; the
+/// hint lets the value's cache lines load while the record's do (a prefetch, which never faults, so a
+/// stale hint only costs a wasted line), instead of after them.
 @usableFromInline struct HashIndex: Sendable {
     @usableFromInline static let shardCount = 1024
     @usableFromInline static let deleted = UInt64.max
+    /// Per shard: entries as (tag | slot + 1, hint) pairs; the pair count is a power of two.
     @usableFromInline var shards: [[UInt64]] = Array(repeating: [], count: shardCount)
     /// Occupied entries (live or deleted) per shard.
     @usableFromInline var used: [Int32] = Array(repeating: 0, count: shardCount)
+    /// Pairs per shard (`shards[s].count / 2`): kept apart so that a lookup reads its shard's size from
+    /// this 4 KiB array, which stays in cache, and not from the shard's own header line.
+    @usableFromInline var capacities: [UInt32] = Array(repeating: 0, count: shardCount)
 
     @usableFromInline init() {}
 
@@ -39,22 +47,42 @@
     @inlinable static func shard(_ h: UInt64) -> Int { Int(truncatingIfNeeded: h >> 54) }
     @inlinable static func tag(_ h: UInt64) -> UInt64 { (h >> 32) & 0x3F_FFFF }
 
-    /// The slot of `key`, or nil.
-    @inlinable func slot(_ key: [UInt8], _ slab: VersionSlab) -> UInt32? {
+    /// The hint for `value`: the address of its first byte (0 for an empty value).
+    @inlinable static func hint(_ value: [UInt8]) -> UInt64 {
+        value.isEmpty ? 0 : value.withUnsafeBufferPointer { UInt64(UInt(bitPattern: $0.baseAddress)) }
+    }
+
+    /// Prefetches the lines of a value of up to 192 bytes from its hint: the array header in front of
+    /// the bytes (a reader retains it) and the bytes.
+    @inlinable static func prefetch(_ hint: UInt64) {
+        guard hint != 0, let p = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: hint)) else { return }
+        cprefetch_read(p - 16)
+        cprefetch_read(p + 48)
+        cprefetch_read(p + 112)
+    }
+
+    /// Where `key` is: its slot and its entry (shard, pair index), or nil.
+    @inlinable func find(_ key: [UInt8], _ slab: VersionSlab) -> (slot: UInt32, shard: Int, entry: Int)? {
         key.withUnsafeBytes { k in
             let h = Self.hash(k)
             let t = Self.tag(h)
             let kp = KeyPrefix(k)
-            return shards[Self.shard(h)].withUnsafeBufferPointer { e -> UInt32? in
-                if e.isEmpty { return nil }
-                let mask = e.count - 1
+            let sh = Self.shard(h)
+            let capacity = Int(capacities[sh])
+            if capacity == 0 { return nil }
+            return shards[sh].withUnsafeBufferPointer { buffer -> (UInt32, Int, Int)? in
+                // `capacities[sh] * 2 == buffer.count` (grow keeps them together): read through the base
+                // address, so the buffer's count is never loaded.
+                guard let e = buffer.baseAddress else { return nil }
+                let mask = capacity - 1
                 var i = Int(truncatingIfNeeded: h) & mask
                 while true {
-                    let x = e[i]
+                    let x = e[2 * i]
                     if x == 0 { return nil }
                     if x != Self.deleted && x >> 32 == t {
+                        Self.prefetch(e[2 * i + 1])
                         let s = UInt32(truncatingIfNeeded: x) &- 1
-                        if slab[s].hasKey(k, kp) { return s }
+                        if slab[s].hasKey(k, kp) { return (s, sh, i) }
                     }
                     i = (i + 1) & mask
                 }
@@ -62,46 +90,60 @@
         }
     }
 
-    /// Adds `key` -> `slot` (the key must be absent). Grows a shard past 3/4 full.
-    @inlinable mutating func insert(_ key: [UInt8], _ slot: UInt32, _ slab: VersionSlab) {
+    /// The slot of `key`, or nil.
+    @inlinable func slot(_ key: [UInt8], _ slab: VersionSlab) -> UInt32? { find(key, slab)?.slot }
+
+    /// Records that the key at entry (`shard`, `entry`) now has `value` as its latest value.
+    @inlinable mutating func setHint(shard: Int, entry: Int, _ value: [UInt8]) {
+        shards[shard][2 * entry + 1] = Self.hint(value)
+    }
+
+    /// Adds `key` -> `slot` (the key must be absent) with its latest value's hint. Grows a shard past 3/4
+    /// full.
+    @inlinable mutating func insert(_ key: [UInt8], _ slot: UInt32, _ slab: VersionSlab, value: [UInt8]) {
         let h = key.withUnsafeBytes { Self.hash($0) }
         let s = Self.shard(h)
-        if (Int(used[s]) + 1) * 4 > shards[s].count * 3 { grow(s, slab) }
-        Self.place(&shards[s], h, slot)
+        if (Int(used[s]) + 1) * 4 > shards[s].count / 2 * 3 { grow(s, slab) }
+        Self.place(&shards[s], h, slot, Self.hint(value))
         used[s] += 1
     }
 
-    @inlinable static func place(_ e: inout [UInt64], _ h: UInt64, _ slot: UInt32) {
-        let mask = e.count - 1
+    @inlinable static func place(_ e: inout [UInt64], _ h: UInt64, _ slot: UInt32, _ hint: UInt64) {
+        let mask = e.count / 2 - 1
         var i = Int(truncatingIfNeeded: h) & mask
-        while e[i] != 0 { i = (i + 1) & mask }
-        e[i] = tag(h) << 32 | UInt64(slot &+ 1)
+        while e[2 * i] != 0 { i = (i + 1) & mask }
+        e[2 * i] = tag(h) << 32 | UInt64(slot &+ 1)
+        e[2 * i + 1] = hint
     }
 
     /// Rebuilds shard `s` at twice its live size (dropping deleted entries).
     @usableFromInline mutating func grow(_ s: Int, _ slab: VersionSlab) {
-        let live = shards[s].filter { $0 != 0 && $0 != Self.deleted }
+        let old = shards[s]
+        var live = 0
+        for i in stride(from: 0, to: old.count, by: 2) where old[i] != 0 && old[i] != Self.deleted { live += 1 }
         var cap = 16
-        while cap * 3 < (live.count + 1) * 4 * 2 { cap *= 2 }
-        var e = [UInt64](repeating: 0, count: cap)
-        for x in live {
-            let slot = UInt32(truncatingIfNeeded: x) &- 1
-            Self.place(&e, slab[slot].key.withUnsafeBytes { Self.hash($0) }, slot)
+        while cap * 3 < (live + 1) * 4 * 2 { cap *= 2 }
+        var e = [UInt64](repeating: 0, count: 2 * cap)
+        for i in stride(from: 0, to: old.count, by: 2) where old[i] != 0 && old[i] != Self.deleted {
+            let slot = UInt32(truncatingIfNeeded: old[i]) &- 1
+            Self.place(&e, slab[slot].key.withUnsafeBytes { Self.hash($0) }, slot, old[i + 1])
         }
         shards[s] = e
-        used[s] = Int32(live.count)
+        used[s] = Int32(live)
+        capacities[s] = UInt32(cap)
     }
 
     /// Removes `key` (which maps to `slot`).
     @usableFromInline mutating func remove(_ key: [UInt8], _ slot: UInt32) {
         let h = key.withUnsafeBytes { Self.hash($0) }
         let s = Self.shard(h)
-        let mask = shards[s].count - 1
+        let mask = shards[s].count / 2 - 1
         guard mask >= 0 else { return }
         var i = Int(truncatingIfNeeded: h) & mask
-        while shards[s][i] != 0 {
-            if shards[s][i] != Self.deleted && UInt32(truncatingIfNeeded: shards[s][i]) &- 1 == slot {
-                shards[s][i] = Self.deleted
+        while shards[s][2 * i] != 0 {
+            if shards[s][2 * i] != Self.deleted && UInt32(truncatingIfNeeded: shards[s][2 * i]) &- 1 == slot {
+                shards[s][2 * i] = Self.deleted
+                shards[s][2 * i + 1] = 0
                 return
             }
             i = (i + 1) & mask

@@ -61,7 +61,7 @@ extension KVStateMachine {
             for _ in 1..<n { older.append(try r.version()) }
             let latest = try r.version()
             let slot = s.slab.allocate(KeyVersions(key: key, latest: latest, older: older))
-            s.index.insert(key, slot, s.slab)
+            s.index.insert(key, slot, s.slab, value: latest.value)
             s.table.insert(KeyRecord(key: key, slot: slot), at: s.table.end)
             if !latest.isTombstone {
                 s.liveKeyCount += 1

@@ -123,7 +123,7 @@ public struct KVStore: Sendable {
     /// (callers that want the previous key-value read it first). O(1) expected for an existing key; a new
     /// key adds the sorted insert.
     @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) {
-        if let s = index.slot(key, slab) {
+        if let (s, shard, entry) = index.find(key, slab) {
             let old = slab[s].latest
             let live = !old.isTombstone
             let newVersion = KVVersion(
@@ -134,6 +134,7 @@ public struct KVStore: Sendable {
             if slab[s].older.capacity == 0 { slab[s].older.reserveCapacity(4) }
             slab[s].older.append(old)
             slab[s].latest = newVersion
+            index.setHint(shard: shard, entry: entry, value)
             let oldLease = live ? old.lease : 0
             if oldLease != lease {
                 if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
@@ -144,7 +145,7 @@ public struct KVStore: Sendable {
         }
         let v = KVVersion(modRevision: rev, createRevision: rev, version: 1, lease: lease, value: value)
         let s = slab.allocate(KeyVersions(key: key, latest: v, older: []))
-        index.insert(key, s, slab)
+        index.insert(key, s, slab, value: value)
         let p = key.withUnsafeBytes { table.lowerBound($0).0 }
         table.insert(KeyRecord(key: key, slot: s), at: p)
         liveKeyCount += 1

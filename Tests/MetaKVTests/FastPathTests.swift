@@ -1,4 +1,5 @@
 @testable import MetaKV
+import MetaSnapshot
 import XCTest
 
 /// The single-key read path and the sorted-table insert give the same answers as the general code.
@@ -113,5 +114,49 @@ final class FastPathTests: XCTestCase {
         XCTAssertEqual(all.kvs.map(\.key), expected)
         XCTAssertEqual(all.kvs.map(\.value), expected.map { k("v" + String(decoding: $0.dropFirst(4), as: UTF8.self)) })
         XCTAssertEqual(all.count, Int64(n))
+    }
+
+    /// Every live index entry carries the hint of its key's latest value (the address a lookup prefetches)
+    /// and every shard's size is mirrored in `capacities`: after new keys (shards grow many times),
+    /// rewrites, deletes, a compaction that drops keys, and a snapshot restore.
+    func testIndexEntriesCarryTheLatestValueHintAndShardSizes() throws {
+        var m = KVStateMachine()
+        func put(_ key: Int, _ value: [UInt8]) {
+            guard case .success = m.applyRequest(.put(PutRequest(key: k("key/\(key)"), value: value)), encodedSize: 0) else {
+                return XCTFail("put \(key)")
+            }
+        }
+        for n in 0..<5000 { put(n, [UInt8(n & 0xFF), 1]) }
+        for n in stride(from: 0, to: 5000, by: 3) { put(n, [UInt8(n & 0xFF), 2, 2]) }
+        guard case .success = m.applyRequest(.deleteRange(DeleteRangeRequest(key: k("key/1"), rangeEnd: k("key/2"))),
+                                              encodedSize: 0) else { return XCTFail("delete") }
+        guard case .success = m.applyRequest(.compaction(CompactionRequest(revision: m.store.revision)), encodedSize: 0) else {
+            return XCTFail("compact")
+        }
+        try checkHints(m.store, live: m.store.liveKeyCount)
+
+        var sink = ByteSnapshotSink()
+        try m.writeSnapshot(to: &sink)
+        var restored = KVStateMachine()
+        var source = ByteSnapshotSource(sink.bytes)
+        try restored.restoreSnapshot(from: &source)
+        try checkHints(restored.store, live: m.store.liveKeyCount)
+    }
+
+    private func checkHints(_ store: KVStore, live: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        var checked = 0
+        for s in 0..<HashIndex.shardCount {
+            let e = store.index.shards[s]
+            XCTAssertEqual(Int(store.index.capacities[s]) * 2, e.count, "shard \(s) size", file: file, line: line)
+            for i in stride(from: 0, to: e.count, by: 2) where e[i] != 0 && e[i] != HashIndex.deleted {
+                let slot = UInt32(truncatingIfNeeded: e[i]) &- 1
+                let latest = store.slab[slot].latest
+                if latest.isTombstone { continue }
+                XCTAssertEqual(e[i + 1], HashIndex.hint(latest.value), "key \(store.slab[slot].key)", file: file, line: line)
+                XCTAssertNotEqual(e[i + 1], 0, file: file, line: line)
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, live, file: file, line: line)
     }
 }
