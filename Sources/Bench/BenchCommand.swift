@@ -6,6 +6,8 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
     case appendBatch = "append-batch"
     case appendSync = "append-sync"
     case appendSyncBatch = "append-sync-batch"
+    /// append-sync-batch after removePrefix: into recycled segment files and into new ones.
+    case appendSyncBatchSteady = "append-sync-batch-steady"
     /// A Raft follower's step: each call appends one entry and saves a new hard state (one fdatasync).
     case appendSyncHardState = "append-sync-hardstate"
     case appendLarge = "append-large"
@@ -34,7 +36,7 @@ enum Workload: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .appendBatch, .replay, .randomRead: (500_000, 128, 64)
         case .appendSync, .appendSyncHardState: (5_000, 128, 1)
-        case .appendSyncBatch: (100_000, 128, 64)
+        case .appendSyncBatch, .appendSyncBatchSteady: (100_000, 128, 64)
         case .appendLarge: (20_000, 4096, 16)
         default: nil
         }
@@ -160,6 +162,8 @@ struct BenchCommand: ParsableCommand {
         case .appendSync, .appendSyncBatch:
             return [try LogWorkloads.append(workload: w.rawValue, directory: directory, params: params(w),
                                             syncEachCall: true, options: options)]
+        case .appendSyncBatchSteady:
+            return try LogSteadyWorkload.run(directory: directory, params: params(w), options: options)
         case .appendSyncHardState:
             return [try LogWorkloads.append(workload: w.rawValue, directory: directory, params: params(w),
                                             syncEachCall: true, withHardState: true, options: options)]

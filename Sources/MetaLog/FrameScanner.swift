@@ -12,6 +12,9 @@ struct FrameScanner {
     let salt: UInt32
     let fd: Int32
     let fs: any FileSystem
+    /// The previous segment's salt in a recycled file (header field `previousSalt`), else 0: whole
+    /// frames of that segment after this one's are stale, skipped by `classifyTail` as zeros are.
+    var staleSalt: UInt32 = 0
 
     /// Result of scanning frames from the header.
     struct Scan {
@@ -125,6 +128,10 @@ struct FrameScanner {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 8)
         defer { chunk.deallocate() }
         var p = from & ~7
+        // CRC bytes spent on candidates that were not stale frames: bounded, so that junk cannot make
+        // the search quadratic (past the budget, stale frames count as junk: a torn tail is then
+        // reported too long, never too short).
+        var staleBudget = 64 << 20
         while position < end {
             guard let dataStart = fs.nextData(fd, from: position), dataStart < end else { break }
             let dataEnd = min(fs.nextHole(fd, from: dataStart) ?? end, end)
@@ -142,6 +149,10 @@ struct FrameScanner {
                 let chunkEnd = min(p + want, stop)
                 while p + 8 <= chunkEnd {
                     let word = (map + p).loadUnaligned(as: UInt64.self)
+                    if word != 0 && staleSalt != 0, let size = staleFrameSize(at: p, budget: &staleBudget) {
+                        p += size
+                        continue
+                    }
                     if word != 0 { lastNonZero = max(lastNonZero, p + 8 - UInt64(littleEndian: word).leadingZeroBitCount / 8) }
                     if p + SegmentFormat.frameHeaderSize <= fileSize {
                         let index = Frame.index(map + p)
@@ -163,6 +174,20 @@ struct FrameScanner {
             position = Int64(max(stop, p))
         }
         return .torn(lastNonZero: lastNonZero)
+    }
+
+    /// The size of a whole frame of the previous segment (`staleSalt`) at `offset`, or nil. CRC bytes of
+    /// candidates that fail are taken from `budget`; nil once it is spent.
+    func staleFrameSize(at offset: Int, budget: inout Int) -> Int? {
+        guard budget > 0, offset + SegmentFormat.frameHeaderSize <= fileSize else { return nil }
+        let frame = map + offset
+        guard Frame.reservedIsZero(frame) else { return nil }
+        let length = Frame.payloadLength(frame)
+        let size = SegmentFormat.frameSize(length)
+        guard size <= fileSize - offset else { return nil }
+        if Frame.computeCRC(frame, payloadLength: length, salt: staleSalt) == Frame.storedCRC(frame) { return size }
+        budget -= size
+        return nil
     }
 
     /// Whether the first `count` bytes (a multiple of 8) are all zero.

@@ -56,7 +56,8 @@ struct Inspection {
                 expectedBase = nil
                 continue
             }
-            let scanner = FrameScanner(map: map, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+            let scanner = FrameScanner(map: map, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs,
+                                       staleSalt: size >= SegmentFormat.headerSize ? SegmentFormat.previousSalt(map) : 0)
             var scan: FrameScanner.Scan
             var footer = Footer.decode(map, fileSize: size, baseIndex: file.baseIndex)
             if isLast {

@@ -59,6 +59,11 @@ public final class Log: @unchecked Sendable {
     /// Offset in the active segment from which write-back has not been started yet (manual mode).
     @exclusivity(unchecked) var writebackStart = 0
     @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
+    /// Files of dropped segments kept for reuse (`LogOptions.recycleSegments`): path and the end of the
+    /// old segment's frames (its footer and anything after are cut when the file is reused), their salt.
+    @exclusivity(unchecked) var spares: [(path: String, dataEnd: Int, salt: UInt32)] = []
+    /// Segments created in a spare file since opening.
+    @exclusivity(unchecked) var recycled = 0
     @exclusivity(unchecked) var lockFD: Int32 = -1
 
     /// Opens (creating if needed) the log in `directory`, takes the directory lock and recovers: a torn
@@ -159,6 +164,7 @@ public final class Log: @unchecked Sendable {
             // and need not search it (it preallocates again). Either file size is a valid log.
             try? fs.ftruncate(active.fd, size: Int64(active.dataEnd), path: active.path)
         }
+        dropSpares()
         state.withWriteLock {
             isClosed = true
             releaseAll()

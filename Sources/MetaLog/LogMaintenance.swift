@@ -90,6 +90,7 @@ extension Log {
     /// durably (atomic file replacement), then deletes segments that hold only dropped entries. `index`
     /// may be past `lastIndex`: the log becomes empty and continues at `index + 1`, with boundary term 0
     /// (unknown; `reset(after:term:)` is the call that installs a snapshot with its term).
+    /// Dropped sealed segments are kept as spares for new segments (`LogOptions.recycleSegments`).
     /// `index < firstIndex` does nothing. Cost: three syncs plus one directory fsync.
     public func removePrefix(through index: UInt64) throws {
         writer.lock()
@@ -115,7 +116,7 @@ extension Log {
             if !emptied && segment === segments.last { break }
             state.withWriteLock { _ = segments.removeFirst() }
             segment.release(fs)
-            do { try fs.unlink(segment.path) } catch { throw mapError(error) }
+            try discard(segment)
             removed = true
         }
         state.withWriteLock {

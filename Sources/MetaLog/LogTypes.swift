@@ -29,6 +29,13 @@ public struct LogOptions: Sendable {
     /// turn it on for a `.manual` log synced after every few appends (a Raft host syncing once per Ready,
     /// MetaEngine). Cost: 64 KiB of zeros written per 64 KiB of frames, outside any sync's critical part.
     public var zeroFillAhead: Bool? = nil
+    /// How many files of segments dropped by `removePrefix(through:)` are kept to become later segments
+    /// (as raft-engine's log recycling does). A recycled file's blocks are already allocated and written,
+    /// so appends into it need no zero-fill ahead and their fdatasyncs no extent conversions: a log that
+    /// compacts after snapshots appends at the speed of a preallocated file. Spare files live in the log
+    /// directory as `spare-<id>.tmp` (each up to `segmentBytes`); opening and `close()` delete them, so
+    /// they never outlive the process that made them. 0 turns recycling off. Default 2.
+    public var recycleSegments: Int = 2
     /// The file-system seam (tests inject faults through it).
     package var fileSystem: any FileSystem = PosixFileSystem()
     /// Bytes zero-filled ahead of the write position (see `zeroFillAhead`), so that an fdatasync after an append

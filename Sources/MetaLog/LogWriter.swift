@@ -210,6 +210,10 @@ extension Log {
                 zeroedEnd = stop
             }
         }
+        // In a recycled file, zero the rest of the old frame this write ends in (same write).
+        if segment.staleEnd > 0, let boundary = segment.staleBoundary(atOrAfter: end), boundary > end {
+            dirtyUntil = max(dirtyUntil, boundary)
+        }
         var length = bytes
         if dirtyUntil > end {
             // A failed write left bytes past the end: overwrite them with zeros in the same write.
@@ -241,6 +245,7 @@ extension Log {
                     size = segment.fileSize
                 }
                 state.withWriteLock { segment.fileSize = size }
+                segment.staleEnd = 0  // cut with the rest
                 zeroedEnd = min(zeroedEnd, offset)
                 dirtyUntil = 0
                 throw mapError(error)

@@ -69,7 +69,8 @@ extension Log {
             // The last segment is scanned even when sealed: for its hard-state records, and because a log
             // written before seals synced their frames first may hold a footer whose frames never reached
             // the disk. Such a segment is treated as unsealed (the footer is then a torn tail).
-            let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+            let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs,
+                                       staleSalt: SegmentFormat.previousSalt(base))
             let scan = scanner.scan(limit: footerStart)
             if scan.end == footerStart && scan.offsets == offsets {
                 let segment = Segment(
@@ -80,7 +81,8 @@ extension Log {
             }
         case let .valid(offsets, footerStart):
             if verifyFrames {
-                let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+                let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs,
+                                       staleSalt: SegmentFormat.previousSalt(base))
                 let scan = scanner.scan(limit: footerStart)
                 if scan.end != footerStart || scan.offsets != offsets {
                     throw fail(.corruption(
@@ -102,7 +104,8 @@ extension Log {
                     reason: "sealed segment has no footer (only the last segment may be unsealed)"))
             }
         }
-        let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs)
+        let scanner = FrameScanner(map: base, fileSize: size, baseIndex: file.baseIndex, salt: SegmentFormat.salt(file.id), fd: fd, fs: fs,
+                                       staleSalt: SegmentFormat.previousSalt(base))
         let scan = scanner.scan(limit: size)
         var kind: FrameScanner.Tail?
         if scan.end < size {
@@ -179,6 +182,11 @@ extension Log {
                 case let .torn(lastNonZero):
                     if lastNonZero > scan.end {
                         torn = TornTail(file: file.name, offset: Int64(scan.end), bytesDropped: Int64(lastNonZero - scan.end))
+                        try cutTail(segment, at: scan.end)
+                    } else if SegmentFormat.previousSalt(segment.map) != 0 && segment.fileSize > scan.end {
+                        // A recycled file: what follows the frames is zeros and stale frames of the file's
+                        // previous segment, not a torn write. Cut them too (silently), as this process
+                        // does not track where they are.
                         try cutTail(segment, at: scan.end)
                     }
                 }
@@ -280,6 +288,7 @@ extension Log {
             segment.dataEnd = offset
             segment.sealed = false
         }
+        segment.staleEnd = 0
         zeroedEnd = offset
         dirtyUntil = 0
         writebackStart = min(writebackStart, offset)

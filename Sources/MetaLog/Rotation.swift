@@ -23,62 +23,86 @@ extension Log {
             segment.sealed = true
             segment.fileSize = size
         }
+        segment.staleEnd = 0  // cut after the footer
         setSynced(max(synced, segment.endIndex - 1))
         dirtyUntil = 0
     }
 
     /// Creates the next segment (temporary name, header, preallocation, fsync, rename, directory fsync)
-    /// and makes it the active one. ENOSPC throws `.noSpace` and changes nothing. Needs `writer`.
+    /// and makes it the active one, in a spare file when one is kept (Recycling.swift). ENOSPC throws `.noSpace` and changes nothing. Needs `writer`.
     func createSegment(baseIndex: UInt64, capacity: Int) throws(LogError) -> Segment {
         let id = nextSegmentId
         let name = SegmentFormat.fileName(id: id, baseIndex: baseIndex)
         let final = path(name)
         let temporary = final + ".tmp"
-        var fd: Int32 = -1
-        var zeroed = SegmentFormat.headerSize
-        var dataStart = SegmentFormat.headerSize
-        do {
-            fd = try fs.open(temporary, create: true, readOnly: false)
-            try fs.ftruncate(fd, size: 0, path: temporary)
-            try fs.preallocate(fd, offset: 0, length: Int64(capacity), path: temporary)
-            // The header, then (when a hard state was ever saved) a copy of the current hard state: the
-            // newest hard state must stay in the last segment, the only one opening scans.
-            let record = hardSeq > 0 ? Frame.hardStateRecordSize(hard) : 0
-            var header = [UInt8](repeating: 0, count: SegmentFormat.headerSize + record)
-            let current = hard
-            let seq = hardSeq
-            header.withUnsafeMutableBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                SegmentFormat.encodeHeader(baseIndex: baseIndex, segmentId: id, into: base)
-                if record > 0 {
-                    Frame.writeHardState(base + SegmentFormat.headerSize, current, seq: seq, lastIndex: baseIndex &- 1,
-                                         syncLag: 0, salt: SegmentFormat.salt(id))
-                }
+        // A recycled file keeps its blocks up to the old frames' end (capped at the new capacity); the
+        // rest of the capacity is preallocated as for a fresh file.
+        let spare = takeSpare(as: temporary)
+        let stale = min(spare?.dataEnd ?? 0, capacity)
+        // The header, then (when a hard state was ever saved) a copy of the current hard state: the
+        // newest hard state must stay in the last segment, the only one opening scans.
+        let record = hardSeq > 0 ? Frame.hardStateRecordSize(hard) : 0
+        var header = [UInt8](repeating: 0, count: SegmentFormat.headerSize + record)
+        let current = hard
+        let seq = hardSeq
+        let previousSalt = stale > SegmentFormat.headerSize ? spare?.salt ?? 0 : 0
+        header.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            SegmentFormat.encodeHeader(baseIndex: baseIndex, segmentId: id, previousSalt: previousSalt, into: base)
+            if record > 0 {
+                Frame.writeHardState(base + SegmentFormat.headerSize, current, seq: seq, lastIndex: baseIndex &- 1,
+                                     syncLag: 0, salt: SegmentFormat.salt(id))
             }
-            try fs.pwrite(fd, header, at: 0, path: temporary)
-            dataStart = header.count
-        } catch {
-            if fd >= 0 { fs.close(fd) }
-            try? fs.unlink(temporary)
-            throw mapError(error)
         }
+        let dataStart = header.count
+        var fd: Int32 = -1
         let segment: Segment
         do {
+            fd = try fs.open(temporary, create: true, readOnly: false)
+            try fs.ftruncate(fd, size: Int64(stale), path: temporary)
+            try fs.preallocate(fd, offset: 0, length: Int64(capacity), path: temporary)
             let map = try fs.map(fd, length: capacity, path: temporary)
             segment = Segment(
                 id: id, baseIndex: baseIndex, name: name, path: final, fd: fd, map: map, mapLength: capacity,
                 offsets: [], dataEnd: dataStart, fileSize: capacity, sealed: false)
         } catch {
-            fs.close(fd)
+            if fd >= 0 { fs.close(fd) }
             try? fs.unlink(temporary)
             throw mapError(error)
         }
-        if zeroFillsAhead {
-            zeroed = min(capacity, dataStart + options.zeroFillAheadBytes)
-            do { try writeZeros(segment, from: dataStart, to: zeroed) } catch {
+        // In a recycled file, find the old frame boundary at or after the data start before the header
+        // overwrites the first old frames, then zero up to it: what follows the frames is then zeros and
+        // whole old frames (skipped as stale), never a piece of one.
+        var pad = dataStart
+        if previousSalt != 0 {
+            segment.staleSalt = previousSalt
+            segment.staleEnd = stale
+            segment.staleCursor = SegmentFormat.headerSize
+            pad = segment.staleBoundary(atOrAfter: dataStart) ?? dataStart
+        }
+        do { try fs.pwrite(fd, header, at: 0, path: temporary) } catch {
+            segment.release(fs)
+            try? fs.unlink(temporary)
+            throw mapError(error)
+        }
+        if pad > dataStart {
+            do { try writeZeros(segment, from: dataStart, to: pad) } catch {
                 segment.release(fs)
                 try? fs.unlink(temporary)
                 throw error
+            }
+        }
+        // Below `stale` the blocks are written already (old frames): the zero-fill ahead starts after them.
+        var zeroed = max(dataStart, stale)
+        if zeroFillsAhead {
+            let target = min(capacity, dataStart + options.zeroFillAheadBytes)
+            if target > zeroed {
+                do { try writeZeros(segment, from: zeroed, to: target) } catch {
+                    segment.release(fs)
+                    try? fs.unlink(temporary)
+                    throw error
+                }
+                zeroed = target
             }
         }
         do {

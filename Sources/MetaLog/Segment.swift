@@ -20,6 +20,12 @@ final class Segment: @unchecked Sendable {
     @exclusivity(unchecked) var sealed: Bool
     /// Whether its entries' terms never decrease (recorded in the footer when sealed).
     @exclusivity(unchecked) var monotonicTerms = true
+    /// In a recycled file (Recycling.swift): the salt of the file's previous segment, the end of that
+    /// segment's frames still in the file (0: none are left), and the first of them at or after the data
+    /// end. Writer-only.
+    @exclusivity(unchecked) var staleSalt: UInt32 = 0
+    @exclusivity(unchecked) var staleEnd = 0
+    @exclusivity(unchecked) var staleCursor = 0
 
     init(id: UInt64, baseIndex: UInt64, name: String, path: String, fd: Int32, map: UnsafeRawPointer,
          mapLength: Int, offsets: [UInt32], dataEnd: Int, fileSize: Int, sealed: Bool) {
@@ -41,6 +47,32 @@ final class Segment: @unchecked Sendable {
     var count: Int { offsets.count }
     /// Index after the last entry.
     var endIndex: UInt64 { baseIndex + UInt64(offsets.count) }
+
+    /// The first frame boundary of the previous segment's frames at or after `offset` (walking them from
+    /// `staleCursor`, each checked against its own CRC), or nil when none of them reach past `offset`;
+    /// `staleEnd` becomes 0 once none are left after the boundary. A write that ends at `offset` zero-fills up to the
+    /// returned boundary, so that what follows this segment's frames is zeros and then whole stale frames.
+    /// Cost: one CRC per stale frame passed, each once.
+    func staleBoundary(atOrAfter offset: Int) -> Int? {
+        guard staleEnd > 0 else { return nil }
+        while staleCursor < offset {
+            let remaining = staleEnd - staleCursor
+            guard remaining >= SegmentFormat.frameHeaderSize else { break }
+            let frame = map + staleCursor
+            let length = Frame.payloadLength(frame)
+            let size = SegmentFormat.frameSize(length)
+            guard size <= remaining, Frame.computeCRC(frame, payloadLength: length, salt: staleSalt) == Frame.storedCRC(frame)
+            else { break }  // damaged: stop treating what follows as stale frames
+            staleCursor += size
+        }
+        guard staleCursor >= offset else {
+            staleEnd = 0
+            return nil
+        }
+        let boundary = staleCursor
+        if staleCursor >= staleEnd { staleEnd = 0 }
+        return boundary
+    }
 
     /// Releases the mapping and the descriptor.
     func release(_ fs: any FileSystem) {

@@ -3,12 +3,17 @@
 // Segment file "<segmentId:016x>-<baseIndex:020>.seg":
 //
 //   +--------------------------- header, 40 bytes ---------------------------+
-//   | 0  magic "MLOGSEG\0" (8) | 8 version u32 = 2 (1 read) | 12 reserved = 0 |
+//   | 0  magic "MLOGSEG\0" (8) | 8 version u32 = 2 (1 read) | 12 previousSalt |
 //   | 16 baseIndex u64         | 24 segmentId u64                            |
 //   | 32 crc32c(bytes 0..<32) u32 | 36 reserved u32 = 0                      |
 //   +------------------------------------------------------------------------+
-//   | frame | frame | ... (each 8-byte aligned)  | zeros (preallocated)       |
+//   | frame | frame | ... (each 8-byte aligned)  | zeros (preallocated), or in |
+//   |   a recycled file: zeros up to a frame boundary of the file's previous segment, then its frames |
 //   | [sealed only] footer: u32 offsets[count], pad to 8, 40-byte trailer     |
+//
+// previousSalt u32: 0 for a new file; in a recycled file (Recycling.swift), the salt of the segment the
+// file held before, whose frames may follow this segment's: they are skipped as stale, not taken for a
+// torn write. Readers that ignore the field still never read them as entries (the CRC seeds differ).
 //
 // Frame (32-byte header + payload + zero padding to a multiple of 8):
 //   0 crc u32: CRC32C seeded with the segment's salt, over bytes 4..<32, the payload and the padding
@@ -74,14 +79,20 @@ enum SegmentFormat {
     }
 
     /// Writes a segment header into `buffer` (at least `headerSize` bytes).
-    static func encodeHeader(baseIndex: UInt64, segmentId: UInt64, into buffer: UnsafeMutableRawPointer) {
+    static func encodeHeader(baseIndex: UInt64, segmentId: UInt64, previousSalt: UInt32 = 0, into buffer: UnsafeMutableRawPointer) {
         memset(buffer, 0, headerSize)
         buffer.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt64.self)
         buffer.storeBytes(of: version.littleEndian, toByteOffset: 8, as: UInt32.self)
+        buffer.storeBytes(of: previousSalt.littleEndian, toByteOffset: 12, as: UInt32.self)
         buffer.storeBytes(of: baseIndex.littleEndian, toByteOffset: 16, as: UInt64.self)
         buffer.storeBytes(of: segmentId.littleEndian, toByteOffset: 24, as: UInt64.self)
         let crc = CRC32C.extend(0, UnsafeRawBufferPointer(start: buffer, count: 32))
         buffer.storeBytes(of: crc.littleEndian, toByteOffset: 32, as: UInt32.self)
+    }
+
+    /// The previous segment's salt recorded in a (checked) header: nonzero only in a recycled file.
+    static func previousSalt(_ header: UnsafeRawPointer) -> UInt32 {
+        UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
     }
 
     /// Checks a segment header; returns nil when valid, else (offset of the bad field, reason).

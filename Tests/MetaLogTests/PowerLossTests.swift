@@ -115,6 +115,30 @@ final class PowerLossTests: XCTestCase {
         check(run, seed: 5)
     }
 
+    /// Segment recycling: removePrefix keeps dropped segments as spares, later rotations write into them
+    /// (old frames after the new ones, frame sizes that do not line up with the old ones, a hard-state
+    /// record at the start), and a second removePrefix recycles files that were recycled already.
+    func testRecycledSegments() throws {
+        let run = try scenario(.syncEveryAppend) { run, log in
+            for round in 0..<24 { try run.append(log, count: 2, term: 1, size: 500 + (round * 71) % 300) }
+            run.event(.prefixIssued(through: 36))
+            try log.removePrefix(through: 36)
+            run.event(.prefixAcked(through: 36))
+            let hard = HardState(term: 2, vote: 1, commit: 30)
+            run.event(.hardIssued(hard))
+            try log.saveHardState(hard)
+            run.event(.hardAcked(hard))
+            for round in 0..<16 { try run.append(log, count: 1 + round % 3, term: 2, size: 90 + (round * 173) % 900) }
+            let through = log.lastIndex - 6
+            run.event(.prefixIssued(through: through))
+            try log.removePrefix(through: through)
+            run.event(.prefixAcked(through: through))
+            for round in 0..<14 { try run.append(log, count: 1 + round % 2, term: 3, size: 150 + (round * 211) % 700) }
+            XCTAssertTrue(log.recycledSegmentsForTesting >= 3, "\(log.recycledSegmentsForTesting) segments recycled")
+        }
+        check(run, seed: 9)
+    }
+
     /// saveHardState (records in the segment, copies at rotation, checkpoints before cuts) and hard state
     /// riding with entries.
     func testHardState() throws {

@@ -1,0 +1,136 @@
+import Foundation
+@testable import MetaLog
+import XCTest
+
+/// Segment recycling (`LogOptions.recycleSegments`): files of segments removePrefix drops become later
+/// segments; their old frames are never read as entries, and what follows the new frames (zeros, then whole
+/// old frames) is not taken for a torn write.
+final class RecyclingTests: XCTestCase {
+    private let segmentBytes = 8192
+
+    private func spareFiles(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("spare-") }.sorted()
+    }
+
+    /// The header field of a segment file: the previous segment's salt, 0 in a new file.
+    private func previousSalt(_ path: String) -> UInt32 {
+        readFile(path).withUnsafeBytes { SegmentFormat.previousSalt($0.baseAddress!) }
+    }
+
+    private func checkEntries(_ log: Log, _ range: ClosedRange<UInt64>, size: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(log.firstIndex, range.lowerBound, file: file, line: line)
+        XCTAssertEqual(log.lastIndex, range.upperBound, file: file, line: line)
+        for index in range {
+            let entry = try log.entry(at: index)
+            XCTAssertEqual(entry.payload, testPayload(index, size: size), "entry \(index)", file: file, line: line)
+            XCTAssertEqual(entry.index, index, file: file, line: line)
+        }
+    }
+
+    /// A log of 40 entries of 700 bytes over 8 KiB segments (10 per segment, 4 segments), then
+    /// removePrefix(through: 30): three sealed segments go, two kept as spares.
+    private func logWithSpares(_ directory: String, recycle: Int = 2) throws -> Log {
+        var options = LogOptions(segmentBytes: segmentBytes)
+        options.recycleSegments = recycle
+        let log = try Log(directory: directory, options: options)
+        for index in UInt64(1)...40 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
+        XCTAssertEqual(segmentFiles(directory).count, 4)
+        try log.removePrefix(through: 30)
+        return log
+    }
+
+    func testRemovedSegmentsBecomeTheNextSegments() throws {
+        let directory = makeTemporaryDirectory(self)
+        let log = try logWithSpares(directory)
+        XCTAssertEqual(spareFiles(directory), ["spare-1.tmp", "spare-2.tmp"])
+        XCTAssertEqual(segmentFiles(directory).count, 1)
+        // The next two segments are the spares (their files keep their old frames after the new ones).
+        for index in UInt64(41)...60 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
+        XCTAssertEqual(spareFiles(directory), [])
+        let files = segmentFiles(directory)
+        XCTAssertEqual(files.count, 3)
+        XCTAssertEqual(previousSalt(directory + "/" + files[1]), SegmentFormat.salt(2))
+        XCTAssertEqual(previousSalt(directory + "/" + files[2]), SegmentFormat.salt(1))
+        try checkEntries(log, 31...60, size: 700)
+        // A third new segment finds no spare: a new file.
+        for index in UInt64(61)...70 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
+        XCTAssertEqual(previousSalt(directory + "/" + segmentFiles(directory).last!), 0)
+        try log.close()
+
+        let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+        XCTAssertNil(reopened.recovery.tornTail)
+        try checkEntries(reopened, 31...70, size: 700)
+        try reopened.close()
+    }
+
+    /// close() and opening delete spares: they never outlive their process.
+    func testSparesDoNotOutliveTheProcess() throws {
+        let directory = makeTemporaryDirectory(self)
+        let log = try logWithSpares(directory)
+        XCTAssertEqual(spareFiles(directory).count, 2)
+        try log.close()
+        XCTAssertEqual(spareFiles(directory), [])
+
+        let second = makeTemporaryDirectory(self, "second")
+        var again: Log? = try logWithSpares(second)
+        XCTAssertEqual(spareFiles(second).count, 2)
+        again = nil  // a crash: no close
+        _ = again
+        let reopened = try Log(directory: second, options: LogOptions(segmentBytes: segmentBytes))
+        XCTAssertEqual(spareFiles(second), [])
+        try checkEntries(reopened, 31...40, size: 700)
+    }
+
+    func testRecyclingOffUnlinksAsBefore() throws {
+        let directory = makeTemporaryDirectory(self)
+        let log = try logWithSpares(directory, recycle: 0)
+        XCTAssertEqual(spareFiles(directory), [])
+        for index in UInt64(41)...60 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
+        for name in segmentFiles(directory) { XCTAssertEqual(previousSalt(directory + "/" + name), 0, name) }
+        try checkEntries(log, 31...60, size: 700)
+    }
+
+    /// A process crash while a recycled segment is active (its old frames after the new ones, in the page
+    /// cache): opening finds no torn tail, every entry, and appends again; the inspector agrees. Entry
+    /// sizes vary so new frames end inside old ones.
+    func testProcessCrashInARecycledSegmentFindsNoTornTail() throws {
+        for size in [700, 333, 1500, 64] {
+            let directory = makeTemporaryDirectory(self, "crash\(size)")
+            var log: Log? = try logWithSpares(directory)
+            try log!.append(makeBatch(first: 41, count: 1, size: 700))  // rotates into a spare
+            for index in UInt64(42)...44 { try log!.append(makeBatch(first: index, count: 1, size: size)) }
+            let active = directory + "/" + segmentFiles(directory).last!
+            XCTAssertNotEqual(previousSalt(active), 0)
+            log = nil  // a crash
+            XCTAssertNil(try LogInspector.verify(directory: directory).tornTailOffset, "size \(size), after the crash")
+            let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            XCTAssertNil(reopened.recovery.tornTail, "size \(size)")
+            XCTAssertEqual(reopened.lastIndex, 44)
+            XCTAssertEqual(try reopened.entry(at: 41).payload, testPayload(41, size: 700))
+            for index in UInt64(42)...44 { XCTAssertEqual(try reopened.entry(at: index).payload, testPayload(index, size: size)) }
+            try reopened.append(makeBatch(first: 45, count: 1, size: size))
+            XCTAssertEqual(try reopened.entry(at: 45).payload, testPayload(45, size: size))
+            _ = log
+        }
+    }
+
+    /// A torn write in a recycled segment is still found and reported: garbage after the last frame.
+    func testTornWriteInARecycledSegmentIsReported() throws {
+        let directory = makeTemporaryDirectory(self)
+        var log: Log? = try logWithSpares(directory)
+        for index in UInt64(41)...43 { try log!.append(makeBatch(first: index, count: 1, size: 700)) }
+        log = nil  // a crash
+        let active = directory + "/" + segmentFiles(directory).last!
+        let dataEnd = SegmentFormat.headerSize + 3 * SegmentFormat.frameSize(700)
+        var bytes = readFile(active)
+        for k in 0..<100 { bytes[dataEnd + k] = UInt8(0x5A ^ k) }  // half a frame header and payload
+        writeFile(active, bytes)
+        XCTAssertEqual(try LogInspector.verify(directory: directory).tornTailOffset, Int64(dataEnd))
+        let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+        let torn = try XCTUnwrap(reopened.recovery.tornTail)
+        XCTAssertEqual(torn.offset, Int64(dataEnd))
+        // The garbage and the rest of the old frame it landed on (here old and new frames align: 736 bytes).
+        XCTAssertEqual(torn.bytesDropped, Int64(SegmentFormat.frameSize(700)) - 4)
+        XCTAssertEqual(reopened.lastIndex, 43)
+    }
+}
