@@ -164,7 +164,6 @@ public final class Log: @unchecked Sendable {
             // and need not search it (it preallocates again). Either file size is a valid log.
             try? fs.ftruncate(active.fd, size: Int64(active.dataEnd), path: active.path)
         }
-        dropSpares()
         state.withWriteLock {
             isClosed = true
             releaseAll()

@@ -33,8 +33,10 @@ public struct LogOptions: Sendable {
     /// (as raft-engine's log recycling does). A recycled file's blocks are already allocated and written,
     /// so appends into it need no zero-fill ahead and their fdatasyncs no extent conversions: a log that
     /// compacts after snapshots appends at the speed of a preallocated file. Spare files live in the log
-    /// directory as `spare-<id>.tmp` (each up to `segmentBytes`); opening and `close()` delete them, so
-    /// they never outlive the process that made them. 0 turns recycling off. Default 2.
+    /// directory as `spare-<segment file name>.tmp` (each up to `segmentBytes`) and survive `close()` and
+    /// restarts: opening keeps at most this many (the newest) after checking that each is the whole sealed
+    /// segment its name says, and deletes the rest, so lowering the value (or 0) gives the disk space back
+    /// at the next open. 0 turns recycling off. Default 2.
     public var recycleSegments: Int = 2
     /// The file-system seam (tests inject faults through it).
     package var fileSystem: any FileSystem = PosixFileSystem()

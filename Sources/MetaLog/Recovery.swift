@@ -16,20 +16,31 @@ struct SegmentFile {
 extension Log {
     /// Lists segment files (sorted by id) and removes leftover temporary files when `cleanUp`.
     static func listSegments(_ fs: any FileSystem, directory: String, cleanUp: Bool) throws(LogError) -> [SegmentFile] {
+        try listFiles(fs, directory: directory, cleanUp: cleanUp).segments
+    }
+
+    /// Segment files (sorted by id) and spares (Recycling.swift); with `cleanUp`, removes the other
+    /// temporary files (spares are left to `adoptSpares`).
+    static func listFiles(_ fs: any FileSystem, directory: String, cleanUp: Bool)
+        throws(LogError) -> (segments: [SegmentFile], spares: [SegmentFile])
+    {
         let names: [String]
         do { names = try fs.listDirectory(directory) } catch {
             throw LogError.io(operation: error.operation, file: error.path, errno: error.errno)
         }
         var files: [SegmentFile] = []
+        var spares: [SegmentFile] = []
         for name in names {
             if let parsed = SegmentFormat.parseFileName(name) {
                 files.append(SegmentFile(id: parsed.id, baseIndex: parsed.baseIndex, name: name))
+            } else if let spare = Log.parseSpareName(name) {
+                spares.append(spare)
             } else if cleanUp && name.hasSuffix(".tmp") {
                 try? fs.unlink(directory + "/" + name)
             }
         }
         files.sort { $0.id < $1.id }
-        return files
+        return (files, spares)
     }
 
     /// Opens and maps a segment file, checks its header and footer. For the last segment without a
@@ -131,7 +142,8 @@ extension Log {
         } catch let error as FileSystemError {
             throw mapError(error)
         }
-        var files = try Log.listSegments(fs, directory: directory, cleanUp: true)
+        let listed = try Log.listFiles(fs, directory: directory, cleanUp: true)
+        var files = listed.segments
         // First index (with the boundary term) and the hard-state checkpoint.
         var fileFirst: UInt64?
         var fileBoundary: UInt64?
@@ -194,6 +206,7 @@ extension Log {
         }
         for segment in segments { terms.add(segment, monotonic: segment.monotonicTerms) }
         nextSegmentId = max(files.last?.id ?? 0, leftovers.last?.id ?? 0) + 1
+        adoptSpares(listed.spares)
         var logicalFirst: UInt64 = segments.first?.baseIndex ?? 1
         if let fileFirst { logicalFirst = max(logicalFirst, fileFirst) }
         if let lastSegment = segments.last {

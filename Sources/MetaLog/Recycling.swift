@@ -1,22 +1,33 @@
 // Segment recycling (`LogOptions.recycleSegments`): files of segments that `removePrefix` drops are kept
 // as spares and become later segments, so their blocks are written again instead of allocated again.
+// Spares outlive the process: the next open checks each and keeps them (as raft-engine keeps its recycled
+// files), so a restarted log rotates into written blocks at once, not only after its next compaction.
 //
 // Why it is safe (docs/FORMAT.md, "Recycled segments"):
-// - A spare's name ends in `.tmp`, so opening deletes it: a crash at any point loses at most the spare,
-//   never a segment. Until the directory fsync after the rename, a crash may bring back the old segment
-//   name; it lies wholly below the durable first index, and opening drops such leftovers unread.
+// - A spare is named `spare-<segment file name>.tmp`: no segment name, so the log never reads it as one;
+//   opening keeps it only when its header carries the id and base index of that name and its footer is
+//   whole (the sealed segment it was), and deletes it otherwise. A crash at any point loses at most the
+//   spare, never a segment. Until the directory fsync after the rename, a crash may bring back the old
+//   segment name; it lies wholly below the durable first index, and opening drops such leftovers unread.
 // - Reuse renames the spare to the new segment's temporary name, cuts it at the old frames' end (so the
 //   old footer, whose base index differs, is gone), writes the new header and fsyncs before the rename
-//   that publishes it, exactly as for a fresh file.
+//   that publishes it, exactly as for a fresh file. A crash before that rename is durable may bring the
+//   spare's name back over a file already cut or rewritten: its header or footer then no longer checks,
+//   and opening deletes it.
 // - The old frames that remain after the new ones fail the new segment's checks twice: their CRC is
 //   seeded with the old segment's salt, and their indexes are below the new segment's base. So they are
 //   never read as entries; after a crash they are part of the tail that recovery cuts, as any bytes after
 //   the last valid frame are.
 
 extension Log {
-    /// The path of spare number `id` (the id of the segment it held).
-    func sparePath(_ id: UInt64) -> String {
-        path("spare-" + String(id, radix: 16) + ".tmp")
+    /// The file name of the spare that holds the file of segment `name`.
+    static func spareName(of name: String) -> String { "spare-" + name + ".tmp" }
+
+    /// The segment file name a spare's name carries (its id and base index), or nil if `name` is not a spare.
+    static func parseSpareName(_ name: String) -> SegmentFile? {
+        guard name.hasPrefix("spare-"), name.hasSuffix(".tmp") else { return nil }
+        guard let parsed = SegmentFormat.parseFileName(String(name.dropFirst(6).dropLast(4))) else { return nil }
+        return SegmentFile(id: parsed.id, baseIndex: parsed.baseIndex, name: name)
     }
 
     /// Drops `segment` (already out of `segments` and released) from the directory: renamed to a spare
@@ -25,7 +36,7 @@ extension Log {
     func discard(_ segment: Segment) throws(LogError) {
         // A salt of 0 would read as "not recycled" in the next header (ids of 2^32 and above only).
         if segment.sealed && spares.count < options.recycleSegments && segment.salt != 0 {
-            let spare = sparePath(segment.id)
+            let spare = path(Log.spareName(of: segment.name))
             do {
                 try fs.rename(segment.path, spare)
                 spares.append((spare, segment.dataEnd, segment.salt))
@@ -50,10 +61,30 @@ extension Log {
         return nil
     }
 
-    /// Deletes every spare (at close). Needs `writer`.
-    func dropSpares() {
-        for spare in spares { try? fs.unlink(spare.path) }
-        spares.removeAll()
+    /// At open: keeps the newest spares a previous process left, up to `recycleSegments`, each checked as
+    /// the sealed segment it was (header with the id and base index of its name, whole footer; frames are
+    /// not read) and older than every segment id in use; deletes the others. Cost per spare: a map of the
+    /// file and its footer's decode. Needs `writer` (opening holds it).
+    func adoptSpares(_ files: [SegmentFile]) {
+        var kept: [(path: String, dataEnd: Int, salt: UInt32)] = []
+        for file in files.sorted(by: { $0.id > $1.id }) {
+            let spare = path(file.name)
+            if kept.count < options.recycleSegments, file.id < nextSegmentId,
+               let found = try? Log.loadSegment(fs, directory: directory, file: file, isLast: false, readOnly: true,
+                                                 verifyFrames: false)
+            {
+                let segment = found.segment
+                let entry = (spare, segment.dataEnd, segment.salt)
+                segment.release(fs)
+                if segment.sealed && entry.2 != 0 {
+                    kept.append(entry)
+                    continue
+                }
+            }
+            try? fs.unlink(spare)
+        }
+        // takeSpare pops from the end: the newest spare first.
+        spares = kept.reversed()
     }
 
     /// Segments created in a spare file since opening (for tests; waits for the writer).

@@ -221,7 +221,8 @@ enum PowerLossChecker {
     /// Crash points: just before and just after every sync, plus `randomPoints` others; at each, the
     /// durable state and up to `variants` random choices of what pending operations reached the disk.
     static func run(_ run: PowerLossRun, scratch: String, segmentBytes: Int, randomPoints: Int = 60, variants: Int = 3,
-                    seed: UInt64, recoveryCrashes: Int = 0, maxStates: Int = 1500,
+                    seed: UInt64, recoveryCrashes: Int = 0, maxStates: Int = 1500, rotateAfterRecovery: Bool = false,
+                    recycledAfterRecovery: UnsafeMutablePointer<Int>? = nil,
                     file: StaticString = #filePath, line: UInt = #line) -> Int {
         let ops = run.fs.recorded
         var points = Set<Int>()
@@ -248,8 +249,11 @@ enum PowerLossChecker {
                     let state = model.crashState(choice, &rng)
                     let target = scratch + "/state"
                     CrashStates.materialize(state, root: run.root, target: target)
+                    var recycled = 0
                     let problems = checkState(target + "/log", expectation, segmentBytes: segmentBytes,
-                                              recoveryCrash: recoveryLeft > 0 && choice != .none ? (scratch, seed &+ UInt64(position)) : nil)
+                                              recoveryCrash: recoveryLeft > 0 && choice != .none ? (scratch, seed &+ UInt64(position)) : nil,
+                                              rotate: rotateAfterRecovery, recycled: &recycled)
+                    if recycled > 0 { recycledAfterRecovery?.pointee += 1 }
                     if recoveryLeft > 0 && choice != .none { recoveryLeft -= 1 }
                     checked += 1
                     if !problems.isEmpty {
@@ -272,9 +276,12 @@ enum PowerLossChecker {
     }
 
     /// Opens the crash state at `directory`, checks it, appends one entry, reopens and checks again.
-    /// With `recoveryCrash`, also records that first recovery and checks crash states of it.
+    /// With `recoveryCrash`, also records that first recovery and checks crash states of it. With `rotate`,
+    /// the appends after recovery go on through two rotations (into whatever spares opening kept: `recycled`
+    /// counts the segments made in them) and every one of them is checked after the reopen.
     static func checkState(_ directory: String, _ expectation: PowerLossExpectation, segmentBytes: Int,
-                           recoveryCrash: (scratch: String, seed: UInt64)?) -> [String] {
+                           recoveryCrash: (scratch: String, seed: UInt64)?, rotate: Bool = false,
+                           recycled: inout Int) -> [String] {
         var options = LogOptions(segmentBytes: segmentBytes, durability: .syncEveryAppend)
         var recorder: RecordingFileSystem?
         var base: CrashStates?
@@ -334,20 +341,35 @@ enum PowerLossChecker {
         }
         // The recovered log accepts appends, and recovery from that works too.
         let next = log.lastIndex + 1
-        var batch = EntryBatch()
         let term = (try? log.term(at: log.lastIndex)) ?? 0
-        batch.append(term: term, payload: [0xEE, 1, 2, 3])
+        var added: [[UInt8]] = [[0xEE, 1, 2, 3]]
         do {
+            var batch = EntryBatch()
+            batch.append(term: term, payload: added[0])
             try log.append(batch, at: next, hardState: nil)
+            if rotate {
+                let segments = log.segmentCount
+                while log.segmentCount < segments + 2 && added.count < 200 {
+                    let payload = testPayload(next + UInt64(added.count), size: 600)
+                    var one = EntryBatch()
+                    one.append(term: term, payload: payload)
+                    try log.append(one, at: next + UInt64(added.count), hardState: nil)
+                    added.append(payload)
+                }
+                recycled = log.recycledSegmentsForTesting
+            }
             try log.close()
+            let end = next + UInt64(added.count) - 1
             let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
-            if reopened.lastIndex != next || (try? reopened.entry(at: next).payload) != [0xEE, 1, 2, 3]
-                || reopened.firstIndex != recovered.0 || reopened.hardState != recovered.2
-            {
-                problems.append("after appending \(next) and reopening: \(reopened.firstIndex)...\(reopened.lastIndex)")
+            if reopened.lastIndex != end || reopened.firstIndex != recovered.0 || reopened.hardState != recovered.2 {
+                problems.append("after appending \(next)...\(end) and reopening: \(reopened.firstIndex)...\(reopened.lastIndex)")
+            }
+            for (k, payload) in added.enumerated() where (try? reopened.entry(at: next + UInt64(k)).payload) != payload {
+                problems.append("after append + reopen: entry \(next + UInt64(k)) does not read back")
+                break
             }
             var again = expectation
-            again.allowed[next, default: []].append([0xEE, 1, 2, 3])
+            for (k, payload) in added.enumerated() { again.allowed[next + UInt64(k), default: []].append(payload) }
             problems += again.check(reopened).map { "after append + reopen: " + $0 }
             try reopened.close()
         } catch {

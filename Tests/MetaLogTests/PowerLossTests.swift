@@ -20,13 +20,20 @@ final class PowerLossTests: XCTestCase {
         return run
     }
 
-    private func check(_ run: PowerLossRun, seed: UInt64, recoveryCrashes: Int = 0, name: String = #function,
-                       file: StaticString = #filePath, line: UInt = #line) {
+    /// Checks the run's crash states; with `rotate`, the appends after each recovery go through two
+    /// rotations, and the number of states whose new segments went into spares kept by opening is returned.
+    @discardableResult
+    private func check(_ run: PowerLossRun, seed: UInt64, recoveryCrashes: Int = 0, rotate: Bool = false,
+                       name: String = #function, file: StaticString = #filePath, line: UInt = #line) -> Int {
         let scratch = PowerLossChecker.scratchRoot(self)
+        var recycled = 0
         let states = PowerLossChecker.run(run, scratch: scratch, segmentBytes: Self.segmentBytes, seed: seed,
-                                          recoveryCrashes: recoveryCrashes, file: file, line: line)
-        print("PowerLossTests \(name): \(states) crash states from \(run.fs.recorded.count) operations")
+                                          recoveryCrashes: recoveryCrashes, rotateAfterRecovery: rotate,
+                                          recycledAfterRecovery: &recycled, file: file, line: line)
+        print("PowerLossTests \(name): \(states) crash states from \(run.fs.recorded.count) operations"
+              + (rotate ? ", \(recycled) rotated into spares kept by opening" : ""))
         XCTAssertGreaterThan(states, 100, file: file, line: line)
+        return recycled
     }
 
     /// syncEveryAppend with rotation (and so seals) at a small segment size.
@@ -136,7 +143,9 @@ final class PowerLossTests: XCTestCase {
             for round in 0..<14 { try run.append(log, count: 1 + round % 2, term: 3, size: 150 + (round * 211) % 700) }
             XCTAssertTrue(log.recycledSegmentsForTesting >= 3, "\(log.recycledSegmentsForTesting) segments recycled")
         }
-        check(run, seed: 9)
+        // Spares survive the crash: after each recovery, the appends rotate into the ones opening kept.
+        let reused = check(run, seed: 9, rotate: true)
+        XCTAssertGreaterThan(reused, 100, "crash states whose later segments went into spares kept by opening")
     }
 
     /// saveHardState (records in the segment, copies at rotation, checkpoints before cuts) and hard state

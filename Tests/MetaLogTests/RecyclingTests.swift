@@ -12,6 +12,11 @@ final class RecyclingTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("spare-") }.sorted()
     }
 
+    /// The name of the spare holding the file of segment `id` (entries from `base`).
+    private func spareName(_ id: UInt64, _ base: UInt64) -> String {
+        "spare-" + SegmentFormat.fileName(id: id, baseIndex: base) + ".tmp"
+    }
+
     /// The header field of a segment file: the previous segment's salt, 0 in a new file.
     private func previousSalt(_ path: String) -> UInt32 {
         readFile(path).withUnsafeBytes { SegmentFormat.previousSalt($0.baseAddress!) }
@@ -42,7 +47,7 @@ final class RecyclingTests: XCTestCase {
     func testRemovedSegmentsBecomeTheNextSegments() throws {
         let directory = makeTemporaryDirectory(self)
         let log = try logWithSpares(directory)
-        XCTAssertEqual(spareFiles(directory), ["spare-1.tmp", "spare-2.tmp"])
+        XCTAssertEqual(spareFiles(directory), [spareName(1, 1), spareName(2, 11)])
         XCTAssertEqual(segmentFiles(directory).count, 1)
         // The next two segments are the spares (their files keep their old frames after the new ones).
         for index in UInt64(41)...60 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
@@ -63,22 +68,77 @@ final class RecyclingTests: XCTestCase {
         try reopened.close()
     }
 
-    /// close() and opening delete spares: they never outlive their process.
-    func testSparesDoNotOutliveTheProcess() throws {
-        let directory = makeTemporaryDirectory(self)
-        let log = try logWithSpares(directory)
-        XCTAssertEqual(spareFiles(directory).count, 2)
-        try log.close()
-        XCTAssertEqual(spareFiles(directory), [])
+    /// Spares outlive close() and a crash: the next process rotates into them (their old frames' salt in
+    /// the new headers) and every entry reads back exactly, before and after another restart.
+    func testSparesSurviveARestart() throws {
+        for crash in [false, true] {
+            let directory = makeTemporaryDirectory(self, crash ? "crash" : "close")
+            var log: Log? = try logWithSpares(directory)
+            if crash { log = nil } else { try log!.close() }
+            _ = log
+            XCTAssertEqual(spareFiles(directory), [spareName(1, 1), spareName(2, 11)], "crash \(crash)")
+            let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            XCTAssertEqual(spareFiles(directory).count, 2, "crash \(crash): opening keeps whole spares")
+            try checkEntries(reopened, 31...40, size: 700)
+            for index in UInt64(41)...60 { try reopened.append(makeBatch(first: index, count: 1, size: 700)) }
+            XCTAssertEqual(reopened.recycledSegmentsForTesting, 2, "crash \(crash)")
+            XCTAssertEqual(spareFiles(directory), [])
+            let files = segmentFiles(directory)
+            XCTAssertEqual(files.count, 3)
+            XCTAssertEqual(previousSalt(directory + "/" + files[1]), SegmentFormat.salt(2), "newest spare first")
+            XCTAssertEqual(previousSalt(directory + "/" + files[2]), SegmentFormat.salt(1))
+            try checkEntries(reopened, 31...60, size: 700)
+            try reopened.close()
+            let again = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            XCTAssertNil(again.recovery.tornTail)
+            try checkEntries(again, 31...60, size: 700)
+            try again.close()
+        }
+    }
 
-        let second = makeTemporaryDirectory(self, "second")
-        var again: Log? = try logWithSpares(second)
-        XCTAssertEqual(spareFiles(second).count, 2)
-        again = nil  // a crash: no close
-        _ = again
-        let reopened = try Log(directory: second, options: LogOptions(segmentBytes: segmentBytes))
-        XCTAssertEqual(spareFiles(second), [])
-        try checkEntries(reopened, 31...40, size: 700)
+    /// Opening keeps a spare only when it is the whole sealed segment its name says, and at most
+    /// `recycleSegments` of them (the newest); it deletes every other spare, so lowering the option gives
+    /// the space back. A spare a crashed reuse left cut (no footer) or rewritten (another header) goes.
+    func testOpeningKeepsOnlyWholeSparesUpToTheLimit() throws {
+        func reopen(_ directory: String, recycle: Int) throws -> Log {
+            var options = LogOptions(segmentBytes: segmentBytes)
+            options.recycleSegments = recycle
+            return try Log(directory: directory, options: options)
+        }
+        // At most `recycleSegments`, the newest.
+        let fewer = makeTemporaryDirectory(self, "fewer")
+        try logWithSpares(fewer).close()
+        try reopen(fewer, recycle: 1).close()
+        XCTAssertEqual(spareFiles(fewer), [spareName(2, 11)])
+        try reopen(fewer, recycle: 0).close()
+        XCTAssertEqual(spareFiles(fewer), [])
+
+        // A spare cut inside its footer, as a reuse cut short by a crash leaves it.
+        let cut = makeTemporaryDirectory(self, "cut")
+        try logWithSpares(cut).close()
+        let newest = cut + "/" + spareName(2, 11)
+        let bytes = readFile(newest)
+        writeFile(newest, Array(bytes[..<(bytes.count - 10)]))
+        // A spare whose header names another segment than its file name (a rewritten header).
+        try FileManager.default.moveItem(atPath: cut + "/" + spareName(1, 1), toPath: cut + "/" + spareName(1, 2))
+        // A spare name of no segment, and a whole spare whose id is not below every id in use (here the
+        // id the next segment gets, so its old frames would carry that segment's salt).
+        writeFile(cut + "/spare-1.tmp", bytes)
+        let other = makeTemporaryDirectory(self, "other")
+        let donor = try logWithSpares(other)
+        for index in UInt64(41)...60 { try donor.append(makeBatch(first: index, count: 1, size: 700)) }
+        try donor.removePrefix(through: 50)
+        try donor.close()
+        XCTAssertEqual(spareFiles(other), [spareName(4, 31), spareName(5, 41)])
+        try FileManager.default.copyItem(atPath: other + "/" + spareName(5, 41), toPath: cut + "/" + spareName(5, 41))
+        let log = try reopen(cut, recycle: 4)
+        XCTAssertEqual(spareFiles(cut), [], "every damaged or foreign spare is deleted")
+        try checkEntries(log, 31...40, size: 700)
+        for index in UInt64(41)...50 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
+        XCTAssertEqual(log.recycledSegmentsForTesting, 0)
+        XCTAssertEqual(previousSalt(cut + "/" + segmentFiles(cut).last!), 0)
+        try checkEntries(log, 31...50, size: 700)
+        try log.close()
     }
 
     func testRecyclingOffUnlinksAsBefore() throws {
