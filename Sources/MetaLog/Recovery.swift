@@ -205,7 +205,9 @@ extension Log {
             }
         }
         for segment in segments { terms.add(segment, monotonic: segment.monotonicTerms) }
-        nextSegmentId = max(files.last?.id ?? 0, leftovers.last?.id ?? 0) + 1
+        // Above every id on disk, spares' too: a new segment's salt is never that of old frames in a spare
+        // (removePrefix of every segment followed by a restart would otherwise start again at 1).
+        nextSegmentId = max(files.last?.id ?? 0, leftovers.last?.id ?? 0, listed.spares.map(\.id).max() ?? 0) + 1
         adoptSpares(listed.spares)
         var logicalFirst: UInt64 = segments.first?.baseIndex ?? 1
         if let fileFirst { logicalFirst = max(logicalFirst, fileFirst) }

@@ -63,13 +63,13 @@ extension Log {
 
     /// At open: keeps the newest spares a previous process left, up to `recycleSegments`, each checked as
     /// the sealed segment it was (header with the id and base index of its name, whole footer; frames are
-    /// not read) and older than every segment id in use; deletes the others. Cost per spare: a map of the
-    /// file and its footer's decode. Needs `writer` (opening holds it).
+    /// not read); deletes the others. `nextSegmentId` must already be above every spare's id. Cost per
+    /// spare: a map of the file and its footer's decode. Needs `writer` (opening holds it).
     func adoptSpares(_ files: [SegmentFile]) {
         var kept: [(path: String, dataEnd: Int, salt: UInt32)] = []
         for file in files.sorted(by: { $0.id > $1.id }) {
             let spare = path(file.name)
-            if kept.count < options.recycleSegments, file.id < nextSegmentId,
+            if kept.count < options.recycleSegments,
                let found = try? Log.loadSegment(fs, directory: directory, file: file, isLast: false, readOnly: true,
                                                  verifyFrames: false)
             {
