@@ -15,8 +15,20 @@ struct Inspection {
     var cut: Cut?
 
     static func run(_ fs: any FileSystem, directory: String) throws -> Inspection {
-        let files = try Log.listSegments(fs, directory: directory, cleanUp: false)
+        let listed = try Log.listFiles(fs, directory: directory, cleanUp: false)
+        let files = listed.segments
         var report = VerifyReport(firstIndex: 1, lastIndex: 0, segments: [], tornTailOffset: nil, tornTailFile: nil, problems: [])
+        for spare in listed.spares.sorted(by: { $0.id < $1.id }) {
+            let path = directory + "/" + spare.name
+            // A spare that vanished or cannot be read is not the log's problem: it is listed with 0 bytes.
+            var bytes: Int64 = 0
+            if let fd = try? fs.open(path, create: false, readOnly: true) {
+                bytes = (try? fs.fileSize(fd, path: path)) ?? 0
+                fs.close(fd)
+            }
+            report.spareFiles.append(spare.name)
+            report.spareBytes += bytes
+        }
         var cut: Cut?
         var expectedBase: UInt64?
         var lastValid: UInt64?

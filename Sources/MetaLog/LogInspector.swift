@@ -36,6 +36,11 @@ public struct VerifyReport: Sendable, Equatable {
     public var tornTailFile: String?
     /// Every corruption found (`.corruption` cases naming file, offset and index), in file order.
     public var problems: [LogError]
+    /// Spare files kept for recycling (`spare-*.tmp`, see `LogOptions.recycleSegments`), by name, in id
+    /// order: not part of the log (never read for entries); the next open keeps or deletes them.
+    public var spareFiles: [String] = []
+    /// Their total size in bytes.
+    public var spareBytes: Int64 = 0
 }
 
 /// What `LogInspector.repair` did.

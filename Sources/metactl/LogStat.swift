@@ -25,7 +25,7 @@ enum LogSegmentText {
 struct LogStatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stat",
-        abstract: "Show segments (index ranges, sizes), first and last index and the hard state.",
+        abstract: "Show segments (index ranges, sizes), spare files, first and last index and the hard state.",
         discussion: "Never modifies the log. Exits 1 when the log is corrupt (run verify for details).")
 
     @Option(help: "The log directory.")
@@ -43,6 +43,9 @@ struct LogStatCommand: ParsableCommand {
             LogOutput.line("segments \(report.segments.count)")
             for segment in report.segments { LogOutput.line(LogSegmentText.line(segment)) }
             LogOutput.line("bytes \(report.segments.reduce(0) { $0 + Int64($1.bytes) })")
+            // Spare files (recycling) hold disk space but no entries: shown apart from the segments.
+            LogOutput.line("spares \(report.spareFiles.count) bytes \(report.spareBytes)")
+            for name in report.spareFiles { LogOutput.line("spare \(name)") }
             if let offset = report.tornTailOffset {
                 LogOutput.line("tornTail \(report.tornTailFile ?? "?") offset \(offset)")
             } else {

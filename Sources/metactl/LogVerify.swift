@@ -56,7 +56,8 @@ struct LogVerifyCommand: ParsableCommand {
             Prints the first and last index and the segment count. Exits 1 on any corruption, naming file, \
             offset and index. A torn tail (what opening the log would cut) is reported with its offset but \
             is not an error. --json prints one object: firstIndex, lastIndex, segments, segmentFiles, \
-            tornTailFile, tornTailOffset (or null), payloadsChecked (or null), problems. The payload check \
+            spareFiles (kept for segment recycling, not part of the log), spareBytes, tornTailFile, \
+            tornTailOffset (or null), payloadsChecked (or null), problems. The payload check \
             runs only when every frame is valid (otherwise payloadsChecked is null).
             """)
 
@@ -91,6 +92,8 @@ struct LogVerifyCommand: ParsableCommand {
                     "lastIndex": report.lastIndex,
                     "segments": report.segments.count,
                     "segmentFiles": report.segments.map(LogSegmentText.json),
+                    "spareFiles": report.spareFiles,
+                    "spareBytes": report.spareBytes,
                     "tornTailFile": tornFile ?? NSNull(),
                     "tornTailOffset": report.tornTailOffset ?? NSNull(),
                     "payloadsChecked": payloadsChecked ?? NSNull(),

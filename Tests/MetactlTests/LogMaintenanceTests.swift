@@ -139,6 +139,10 @@ final class LogMaintenanceTests: XCTestCase {
         try LogFixture.append(dir, count: 1000, entryBytes: 100)
         let before = try LogFixture.segments(dir)
         XCTAssertGreaterThan(before.count, 2)
+        var sizes: [String: Int] = [:]
+        for segment in before {
+            sizes[segment.name] = try FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int
+        }
         let compact = try Metactl.run(["log", "compact", "--dir", dir, "--through", "600"], expect: 0)
         XCTAssertEqual(compact.lines, ["firstIndex 601 lastIndex 1000"])
         try verifyPayloads(expectFirst: 601, last: 1000)
@@ -154,6 +158,17 @@ final class LogMaintenanceTests: XCTestCase {
         XCTAssertEqual(first.lines.last, Self.expectedDumpLine(601, size: 100))
         let stat = try Metactl.run(["log", "stat", "--dir", dir], expect: 0)
         XCTAssertTrue(stat.lines.contains("firstIndex 601") && stat.lines.contains("entries 400"), "\(stat)")
+        // The dropped segments' files (up to two) are kept as spares for recycling: shown apart, by name and size.
+        let removed = before.filter { $0.lastIndex <= 600 }
+        XCTAssertGreaterThanOrEqual(removed.count, 1)
+        let spares = removed.prefix(2).map { "spare-" + $0.name + ".tmp" }
+        let spareBytes = removed.prefix(2).reduce(0) { $0 + (sizes[$1.name] ?? -1) }
+        XCTAssertTrue(stat.lines.contains("spares \(spares.count) bytes \(spareBytes)"), "\(stat)")
+        XCTAssertEqual(stat.lines.filter { $0.hasPrefix("spare ") }, spares.map { "spare " + $0 })
+        let verify = try Metactl.run(["log", "verify", "--dir", dir, "--json"], expect: 0)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["spareFiles"] as? [String], spares)
+        XCTAssertEqual(object["spareBytes"] as? Int, spareBytes)
         try Metactl.run(["log", "compact", "--dir", dir, "--through", "5000"], expect: 2)
     }
 
