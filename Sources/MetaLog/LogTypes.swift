@@ -38,6 +38,13 @@ public struct LogOptions: Sendable {
     /// segment its name says, and deletes the rest, so lowering the value (or 0) gives the disk space back
     /// at the next open. 0 turns recycling off. Default 2.
     public var recycleSegments: Int = 2
+    /// How many bytes of the newest frames opening maps into the page tables ahead of the reads
+    /// (MADV_POPULATE_READ, newest segment first), so that reading recent entries after a restart (what a
+    /// Raft leader does to catch followers up) takes no page faults. Pages not in the page cache are read
+    /// from disk during the open: at most this many bytes, so open time stays bounded for a large log.
+    /// The pages count in the process's resident size (shared, file-backed, reclaimable). 0 leaves every
+    /// page to its first read. Default 256 MiB.
+    public var prefaultBytes: Int = 256 << 20
     /// The file-system seam (tests inject faults through it).
     package var fileSystem: any FileSystem = PosixFileSystem()
     /// Bytes zero-filled ahead of the write position (see `zeroFillAhead`), so that an fdatasync after an append

@@ -268,6 +268,7 @@ extension Log {
         setSynced(last)
         // Record that everything recovered is now synced (helps a later recovery tell damage from a tear).
         try writeMarkerLocked()
+        prefaultNewest()
         report = RecoveryReport(segments: segments.count, tornTail: torn)
     }
 
