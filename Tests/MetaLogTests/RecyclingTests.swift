@@ -44,28 +44,39 @@ final class RecyclingTests: XCTestCase {
         return log
     }
 
+    /// Appends 41...60 to a log made by `logWithSpares`: its two spares become the next two segments,
+    /// the newest spare (2) first, and every entry reads back.
+    private func appendIntoTheSpares(_ log: Log, _ directory: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        for index in UInt64(41)...60 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
+        XCTAssertEqual(spareFiles(directory), [], file: file, line: line)
+        let files = segmentFiles(directory)
+        XCTAssertEqual(files.count, 3, file: file, line: line)
+        guard files.count == 3 else { return }
+        XCTAssertEqual(previousSalt(directory + "/" + files[1]), SegmentFormat.salt(2), "newest spare first", file: file, line: line)
+        XCTAssertEqual(previousSalt(directory + "/" + files[2]), SegmentFormat.salt(1), file: file, line: line)
+        try checkEntries(log, 31...60, size: 700, file: file, line: line)
+    }
+
+    /// Opens the closed log again: no torn tail and exactly `range`.
+    private func reopenAndCheck(_ directory: String, _ range: ClosedRange<UInt64>, file: StaticString = #filePath, line: UInt = #line) throws {
+        let log = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+        XCTAssertNil(log.recovery.tornTail, file: file, line: line)
+        try checkEntries(log, range, size: 700, file: file, line: line)
+        try log.close()
+    }
+
     func testRemovedSegmentsBecomeTheNextSegments() throws {
         let directory = makeTemporaryDirectory(self)
         let log = try logWithSpares(directory)
         XCTAssertEqual(spareFiles(directory), [spareName(1, 1), spareName(2, 11)])
         XCTAssertEqual(segmentFiles(directory).count, 1)
         // The next two segments are the spares (their files keep their old frames after the new ones).
-        for index in UInt64(41)...60 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
-        XCTAssertEqual(spareFiles(directory), [])
-        let files = segmentFiles(directory)
-        XCTAssertEqual(files.count, 3)
-        XCTAssertEqual(previousSalt(directory + "/" + files[1]), SegmentFormat.salt(2))
-        XCTAssertEqual(previousSalt(directory + "/" + files[2]), SegmentFormat.salt(1))
-        try checkEntries(log, 31...60, size: 700)
+        try appendIntoTheSpares(log, directory)
         // A third new segment finds no spare: a new file.
         for index in UInt64(61)...70 { try log.append(makeBatch(first: index, count: 1, size: 700)) }
         XCTAssertEqual(previousSalt(directory + "/" + segmentFiles(directory).last!), 0)
         try log.close()
-
-        let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
-        XCTAssertNil(reopened.recovery.tornTail)
-        try checkEntries(reopened, 31...70, size: 700)
-        try reopened.close()
+        try reopenAndCheck(directory, 31...70)
     }
 
     /// Spares outlive close() and a crash: the next process rotates into them (their old frames' salt in
@@ -80,19 +91,10 @@ final class RecyclingTests: XCTestCase {
             let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
             XCTAssertEqual(spareFiles(directory).count, 2, "crash \(crash): opening keeps whole spares")
             try checkEntries(reopened, 31...40, size: 700)
-            for index in UInt64(41)...60 { try reopened.append(makeBatch(first: index, count: 1, size: 700)) }
+            try appendIntoTheSpares(reopened, directory)
             XCTAssertEqual(reopened.recycledSegmentsForTesting, 2, "crash \(crash)")
-            XCTAssertEqual(spareFiles(directory), [])
-            let files = segmentFiles(directory)
-            XCTAssertEqual(files.count, 3)
-            XCTAssertEqual(previousSalt(directory + "/" + files[1]), SegmentFormat.salt(2), "newest spare first")
-            XCTAssertEqual(previousSalt(directory + "/" + files[2]), SegmentFormat.salt(1))
-            try checkEntries(reopened, 31...60, size: 700)
             try reopened.close()
-            let again = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
-            XCTAssertNil(again.recovery.tornTail)
-            try checkEntries(again, 31...60, size: 700)
-            try again.close()
+            try reopenAndCheck(directory, 31...60)
         }
     }
 
