@@ -61,7 +61,7 @@ public final class Log: @unchecked Sendable {
     @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
     /// Files of dropped segments kept for reuse (`LogOptions.recycleSegments`): path and the end of the
     /// old segment's frames (its footer and anything after are cut when the file is reused), their salt.
-    @exclusivity(unchecked) var spares: [(path: String, dataEnd: Int, salt: UInt32)] = []
+    @exclusivity(unchecked) var spares: [Spare] = []
     /// Segments created in a spare file since opening.
     @exclusivity(unchecked) var recycled = 0
     @exclusivity(unchecked) var lockFD: Int32 = -1

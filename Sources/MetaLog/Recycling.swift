@@ -19,6 +19,9 @@
 //   never read as entries; after a crash they are part of the tail that recovery cuts, as any bytes after
 //   the last valid frame are.
 
+/// A kept spare file: where it is, and the end and salt of the old frames in it.
+typealias Spare = (path: String, dataEnd: Int, salt: UInt32)
+
 extension Log {
     /// The file name of the spare that holds the file of segment `name`.
     static func spareName(of name: String) -> String { "spare-" + name + ".tmp" }
@@ -66,18 +69,18 @@ extension Log {
     /// not read); deletes the others. `nextSegmentId` must already be above every spare's id. Cost per
     /// spare: a map of the file and its footer's decode. Needs `writer` (opening holds it).
     func adoptSpares(_ files: [SegmentFile]) {
-        var kept: [(path: String, dataEnd: Int, salt: UInt32)] = []
+        var kept: [Spare] = []
         for file in files.sorted(by: { $0.id > $1.id }) {
             let spare = path(file.name)
+            // Not the last segment: loading throws unless the footer is whole (a sealed segment).
             if kept.count < options.recycleSegments,
                let found = try? Log.loadSegment(fs, directory: directory, file: file, isLast: false, readOnly: true,
                                                  verifyFrames: false)
             {
                 let segment = found.segment
-                let entry = (spare, segment.dataEnd, segment.salt)
                 segment.release(fs)
-                if segment.sealed && entry.2 != 0 {
-                    kept.append(entry)
+                if segment.salt != 0 {
+                    kept.append((spare, segment.dataEnd, segment.salt))
                     continue
                 }
             }
