@@ -220,10 +220,11 @@ enum PowerLossChecker {
 
     /// Crash points: just before and just after every sync, plus `randomPoints` others; at each, the
     /// durable state and up to `variants` random choices of what pending operations reached the disk.
+    /// Returns the states checked and, with `rotateAfterRecovery`, how many of them rotated into spares
+    /// that opening kept.
     static func run(_ run: PowerLossRun, scratch: String, segmentBytes: Int, randomPoints: Int = 60, variants: Int = 3,
                     seed: UInt64, recoveryCrashes: Int = 0, maxStates: Int = 1500, rotateAfterRecovery: Bool = false,
-                    recycledAfterRecovery: UnsafeMutablePointer<Int>? = nil,
-                    file: StaticString = #filePath, line: UInt = #line) -> Int {
+                    file: StaticString = #filePath, line: UInt = #line) -> (states: Int, rotatedIntoSpares: Int) {
         let ops = run.fs.recorded
         var points = Set<Int>()
         for (position, op) in ops.enumerated() where op.isSync {
@@ -236,6 +237,7 @@ enum PowerLossChecker {
         var model = CrashStates(root: run.root)
         var expectation = PowerLossExpectation()
         var checked = 0
+        var rotatedIntoSpares = 0  // states whose appends after recovery went into spares opening kept
         var failures = 0
         var recoveryLeft = recoveryCrashes
         for position in 0...ops.count {
@@ -253,7 +255,7 @@ enum PowerLossChecker {
                     let problems = checkState(target + "/log", expectation, segmentBytes: segmentBytes,
                                               recoveryCrash: recoveryLeft > 0 && choice != .none ? (scratch, seed &+ UInt64(position)) : nil,
                                               rotate: rotateAfterRecovery, recycled: &recycled)
-                    if recycled > 0 { recycledAfterRecovery?.pointee += 1 }
+                    if recycled > 0 { rotatedIntoSpares += 1 }
                     if recoveryLeft > 0 && choice != .none { recoveryLeft -= 1 }
                     checked += 1
                     if !problems.isEmpty {
@@ -272,7 +274,7 @@ enum PowerLossChecker {
             }
         }
         if failures > 3 { XCTFail("\(failures) crash states failed in all", file: file, line: line) }
-        return checked
+        return (checked, rotatedIntoSpares)
     }
 
     /// Opens the crash state at `directory`, checks it, appends one entry, reopens and checks again.

@@ -26,10 +26,9 @@ final class PowerLossTests: XCTestCase {
     private func check(_ run: PowerLossRun, seed: UInt64, recoveryCrashes: Int = 0, rotate: Bool = false,
                        name: String = #function, file: StaticString = #filePath, line: UInt = #line) -> Int {
         let scratch = PowerLossChecker.scratchRoot(self)
-        var recycled = 0
-        let states = PowerLossChecker.run(run, scratch: scratch, segmentBytes: Self.segmentBytes, seed: seed,
-                                          recoveryCrashes: recoveryCrashes, rotateAfterRecovery: rotate,
-                                          recycledAfterRecovery: &recycled, file: file, line: line)
+        let (states, recycled) = PowerLossChecker.run(run, scratch: scratch, segmentBytes: Self.segmentBytes, seed: seed,
+                                                      recoveryCrashes: recoveryCrashes, rotateAfterRecovery: rotate,
+                                                      file: file, line: line)
         print("PowerLossTests \(name): \(states) crash states from \(run.fs.recorded.count) operations"
               + (rotate ? ", \(recycled) rotated into spares kept by opening" : ""))
         XCTAssertGreaterThan(states, 100, file: file, line: line)
