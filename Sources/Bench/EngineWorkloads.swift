@@ -160,13 +160,30 @@ enum EngineWorkloads {
         extra.append(("p99_over_sync_p50", syncP50 > 0 ? (p99 / syncP50 * 100).rounded() / 100 : 0))
         extra.append(("p99_over_sync_p99", syncP99 > 0 ? (p99 / syncP99 * 100).rounded() / 100 : 0))
         extra += metrics.engineBreakdown(seconds: seconds)
+
+        // The same proposers around a bare writer thread and log (no engine): the floor of the round trip.
+        let floor = try ProposeFloor.run(directory: directory + "/engine-propose-floor", commands: commands,
+                                         proposers: proposers, segmentBytes: o.segmentBytes)
+        let floorRate = Double(entries) / floor.seconds
+        let floorRatio = floorRate / baseline.entriesPerSecond
+        extra.append(("ratio_vs_floor", (rate / floorRate * 1000).rounded() / 1000))
         let result = BenchResult(
             workload: "engine-propose", entries: entries, entryBytes: payloadBytes / max(entries, 1), batch: 1,
             seconds: seconds,
             note: "\(proposers) proposers, InfluxDB commands, each waits durable+applied; "
                 + "\(String(format: "%.2f", ratio))x append-sync-batch --batch \(proposers); dir \(engineDir)",
             extra: extra)
-        return [baseline, result]
+        var floorExtra = floor.latency.extras
+        floorExtra.append(("ratio_vs_append_sync_batch", (floorRatio * 1000).rounded() / 1000))
+        floorExtra.append(("groups", Double(floor.groups)))
+        let floorResult = BenchResult(
+            workload: "engine-propose-floor", entries: entries, entryBytes: payloadBytes / max(entries, 1), batch: 1,
+            seconds: floor.seconds,
+            note: "the same \(proposers) proposer tasks around one writer thread and a bare log (one append and "
+                + "fdatasync per full group, no engine, no apply): \(String(format: "%.2f", floorRatio))x "
+                + "append-sync-batch --batch \(proposers)",
+            extra: floorExtra)
+        return [baseline, result, floorResult]
     }
 
     /// The payload of put k (key k % keys, value k), padded to 32 bytes.

@@ -1,0 +1,131 @@
+import Foundation
+import MetaLog
+
+/// engine-propose-floor: the engine-propose loop with the engine taken out. The same proposer tasks (one
+/// command each, waiting on a continuation) hand their commands to one writer thread, which waits until
+/// every proposer still running has queued, appends them to a MetaLog opened as the engine opens its own
+/// (manual durability, zero-filled ahead), fdatasyncs, and resumes them all. No state machine, no apply, no
+/// waiters, no hard state, no metrics: what a closed loop of Swift tasks around one fdatasync per full group
+/// costs on this machine, the floor under engine-propose's round trip.
+enum ProposeFloor {
+    struct Outcome {
+        var seconds: Double
+        var latency: LatencyRecorder
+        var groups: Int
+    }
+
+    static func run(directory: String, commands: [[UInt8]], proposers: Int, segmentBytes: Int) throws -> Outcome {
+        try BenchDirectory.clear(directory)
+        var o = LogOptions(segmentBytes: segmentBytes, durability: .manual)
+        o.zeroFillAhead = true
+        let log = try Log(directory: directory, options: o)
+        let writer = FloorWriter(log: log, commands: commands, proposers: proposers)
+        let thread = Thread { writer.loop() }
+        thread.start()
+        let next = ProposeCounter()
+        let start = BenchClock.nanos()
+        let recorders = try EngineWorkloads.block { () async throws -> [LatencyRecorder] in
+            try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
+                for _ in 0..<proposers {
+                    group.addTask {
+                        var latency = LatencyRecorder()
+                        defer { writer.leave() }
+                        while let k = next.take(below: commands.count) {
+                            let t0 = BenchClock.nanos()
+                            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+                                writer.enqueue(k, c)
+                            }
+                            latency.record(nanos: BenchClock.nanos() &- t0)
+                        }
+                        return latency
+                    }
+                }
+                var all: [LatencyRecorder] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+        }
+        let seconds = BenchClock.seconds(since: start)
+        writer.stop()
+        while !writer.stopped { usleep(100) }
+        let last = log.lastIndex
+        try log.close()
+        BenchDirectory.remove(directory)
+        guard last == UInt64(commands.count) else {
+            throw BenchFailure(description: "engine-propose-floor: log ends at \(last), expected \(commands.count)")
+        }
+        var merged = LatencyRecorder()
+        for r in recorders { merged.merge(r) }
+        return Outcome(seconds: seconds, latency: merged, groups: writer.groups)
+    }
+}
+
+/// The floor's writer: one thread, one group per full queue, one fdatasync per group.
+final class FloorWriter: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var queue: [(k: Int, c: CheckedContinuation<Void, Error>)] = []
+    private var active: Int
+    private var stopping = false
+    private(set) var stopped = false
+    private(set) var groups = 0
+    private let log: Log
+    private let commands: [[UInt8]]
+
+    init(log: Log, commands: [[UInt8]], proposers: Int) {
+        self.log = log
+        self.commands = commands
+        self.active = proposers
+    }
+
+    func enqueue(_ k: Int, _ c: CheckedContinuation<Void, Error>) {
+        cond.lock()
+        queue.append((k, c))
+        if queue.count >= active { cond.signal() }
+        cond.unlock()
+    }
+
+    /// A proposer has no more commands: the writer stops waiting for it.
+    func leave() {
+        cond.lock()
+        active -= 1
+        cond.signal()
+        cond.unlock()
+    }
+
+    func stop() {
+        cond.lock()
+        stopping = true
+        cond.signal()
+        cond.unlock()
+    }
+
+    func loop() {
+        var batch = EntryBatch(reservingBytes: 64 << 10)
+        var group: [(k: Int, c: CheckedContinuation<Void, Error>)] = []
+        while true {
+            cond.lock()
+            while !stopping && (queue.isEmpty || queue.count < active) { cond.wait() }
+            if stopping && queue.isEmpty {
+                stopped = true
+                cond.unlock()
+                return
+            }
+            swap(&group, &queue)
+            cond.unlock()
+            batch.removeAll(keepingCapacity: true)
+            for (k, _) in group { batch.append(term: 1, payload: commands[k]) }
+            var failure: Error?
+            do {
+                _ = try log.append(batch)
+                try log.sync()
+            } catch {
+                failure = error
+            }
+            groups += 1
+            for (_, c) in group {
+                if let failure { c.resume(throwing: failure) } else { c.resume() }
+            }
+            group.removeAll(keepingCapacity: true)
+        }
+    }
+}
