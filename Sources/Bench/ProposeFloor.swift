@@ -3,10 +3,10 @@ import MetaLog
 
 /// engine-propose-floor: the engine-propose loop with the engine taken out. The same proposer tasks (one
 /// command each, waiting on a continuation) hand their commands to one writer thread, which waits until
-/// every proposer still running has queued, appends them to a MetaLog opened as the engine opens its own
-/// (manual durability, zero-filled ahead), fdatasyncs, and resumes them all. No state machine, no apply, no
-/// waiters, no hard state, no metrics: what a closed loop of Swift tasks around one fdatasync per full group
-/// costs on this machine, the floor under engine-propose's round trip.
+/// every proposer still running has queued, appends them with one call of the log append-sync-batch
+/// measures (`.syncEveryAppend`: one write and one fdatasync), and resumes them all. No state machine, no
+/// apply, no waiters, no hard state, no metrics: the bar's own I/O per group plus what a closed loop of
+/// Swift tasks around it costs on this machine, the floor under engine-propose's round trip.
 enum ProposeFloor {
     struct Outcome {
         var seconds: Double
@@ -16,9 +16,7 @@ enum ProposeFloor {
 
     static func run(directory: String, commands: [[UInt8]], proposers: Int, segmentBytes: Int) throws -> Outcome {
         try BenchDirectory.clear(directory)
-        var o = LogOptions(segmentBytes: segmentBytes, durability: .manual)
-        o.zeroFillAhead = true
-        let log = try Log(directory: directory, options: o)
+        let log = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes, durability: .syncEveryAppend))
         let writer = FloorWriter(log: log, commands: commands, proposers: proposers)
         let thread = Thread { writer.loop() }
         thread.start()
@@ -117,7 +115,6 @@ final class FloorWriter: @unchecked Sendable {
             var failure: Error?
             do {
                 _ = try log.append(batch)
-                try log.sync()
             } catch {
                 failure = error
             }
