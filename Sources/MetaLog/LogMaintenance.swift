@@ -1,6 +1,7 @@
 extension Log {
     /// Drops every entry after `index` (a Raft log conflict); durable before it returns. Whole segments
-    /// past `index` are deleted newest first, each unlink made durable (directory fsync) before the next,
+    /// past `index` are deleted newest first (sealed ones kept as spares up to `recycleSegments`, as
+    /// `removePrefix` keeps its), each unlink or rename made durable (directory fsync) before the next,
     /// so a crash never leaves a gap between segments; the segment holding `index` gets a truncation
     /// record after its frames and becomes the active segment again. `index >= lastIndex` does nothing; `index < firstIndex - 1`
     /// throws `.compacted`; with `LogOptions.protectCommitted`, dropping an entry at or below the hard
@@ -40,7 +41,9 @@ extension Log {
                 terms.truncate(after: last)
             }
             segment.release(fs)
-            do { try fs.unlink(segment.path) } catch { throw mapError(error) }
+            // A sealed one may be kept as a spare: renamed like an unlink, durable the same way, and its
+            // frames never read again (their CRCs are seeded with its salt, which no later segment has).
+            try discard(segment)
             do { try fs.syncDirectory(directory) } catch { throw failStop(error) }
         }
         var wrote = false

@@ -29,8 +29,8 @@ public struct LogOptions: Sendable {
     /// turn it on for a `.manual` log synced after every few appends (a Raft host syncing once per Ready,
     /// MetaEngine). Cost: as many bytes of zeros written as of frames, outside any sync's critical part.
     public var zeroFillAhead: Bool? = nil
-    /// How many files of segments dropped by `removePrefix(through:)` are kept to become later segments
-    /// (as raft-engine's log recycling does). A recycled file's blocks are already allocated and written,
+    /// How many files of sealed segments dropped by `removePrefix(through:)`, `truncate(after:)` or
+    /// `reset(after:term:)` are kept to become later segments (as raft-engine's log recycling does). A recycled file's blocks are already allocated and written,
     /// so appends into it need no zero-fill ahead and their fdatasyncs no extent conversions: a log that
     /// compacts after snapshots appends at the speed of a preallocated file. Spare files live in the log
     /// directory as `spare-<segment file name>.tmp` (each up to `segmentBytes`) and survive `close()` and

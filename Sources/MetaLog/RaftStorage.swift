@@ -124,7 +124,8 @@ extension Log {
         }
         for segment in doomed {
             segment.release(fs)
-            do { try fs.unlink(segment.path) } catch { throw mapError(error) }
+            // Wholly below the durable new first index: sealed ones may stay as spares, as removePrefix's do.
+            try discard(segment)
         }
         if !doomed.isEmpty {
             do { try fs.syncDirectory(directory) } catch { throw failStop(error) }

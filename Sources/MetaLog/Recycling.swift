@@ -1,5 +1,6 @@
-// Segment recycling (`LogOptions.recycleSegments`): files of segments that `removePrefix` drops are kept
-// as spares and become later segments, so their blocks are written again instead of allocated again.
+// Segment recycling (`LogOptions.recycleSegments`): files of sealed segments that `removePrefix`,
+// `truncate(after:)` or `reset(after:term:)` drop are kept as spares and become later segments, so their
+// blocks are written again instead of allocated again.
 // Spares outlive the process: the next open checks each and keeps them (as raft-engine keeps its recycled
 // files), so a restarted log rotates into written blocks at once, not only after its next compaction.
 //
@@ -7,17 +8,21 @@
 // - A spare is named `spare-<segment file name>.tmp`: no segment name, so the log never reads it as one;
 //   opening keeps it only when its header carries the id and base index of that name and its footer is
 //   whole (the sealed segment it was), and deletes it otherwise. A crash at any point loses at most the
-//   spare, never a segment. Until the directory fsync after the rename, a crash may bring back the old
-//   segment name; it lies wholly below the durable first index, and opening drops such leftovers unread.
+//   spare, never a segment. Each rename is made durable (directory fsync) before the call that dropped
+//   the segment returns, as its unlink was; until then a crash may bring back the old segment name, which
+//   is a state the unacknowledged call allows: below the durable first index (removePrefix, reset: opening
+//   drops such leftovers unread) or the entries truncate had not yet dropped for good.
 // - Reuse renames the spare to the new segment's temporary name, cuts it at the old frames' end (so the
 //   old footer, whose base index differs, is gone), writes the new header and fsyncs before the rename
 //   that publishes it, exactly as for a fresh file. A crash before that rename is durable may bring the
 //   spare's name back over a file already cut or rewritten: its header or footer then no longer checks,
 //   and opening deletes it.
-// - The old frames that remain after the new ones fail the new segment's checks twice: their CRC is
-//   seeded with the old segment's salt, and their indexes are below the new segment's base. So they are
-//   never read as entries; after a crash they are part of the tail that recovery cuts, as any bytes after
-//   the last valid frame are.
+// - The old frames that remain after the new ones fail the new segment's CRC check: it is seeded with the
+//   old segment's salt (its id's), which no later segment has, since ids only grow (opening starts above
+//   every spare's id). Spares from removePrefix also hold indexes below the new segment's base; those
+//   from truncate may hold indexes above it, so the salt is what keeps them out. They are never read as
+//   entries; after a crash they are part of the tail that recovery cuts (skipped as stale frames by the
+//   CRC under the header's previous salt), as any bytes after the last valid frame are.
 
 /// A kept spare file: where it is, and the end and salt of the old frames in it.
 typealias Spare = (path: String, dataEnd: Int, salt: UInt32)

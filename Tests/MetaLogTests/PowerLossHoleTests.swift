@@ -153,7 +153,8 @@ final class PowerLossHoleTests: XCTestCase {
         XCTAssertEqual(segmentFiles(directory).count, 2, "the leftovers were deleted")
     }
 
-    /// truncate(after:) deleting several segments makes each unlink durable before the next, newest first.
+    /// truncate(after:) deleting several segments makes each unlink (or rename to a spare, for the sealed
+    /// ones `recycleSegments` keeps) durable before the next, newest first.
     func testTruncateMakesEachUnlinkDurableBeforeTheNext() throws {
         let directory = makeTemporaryDirectory(self)
         let fs = RecordingFileSystem()
@@ -165,15 +166,31 @@ final class PowerLossHoleTests: XCTestCase {
         }
         let before = fs.recorded.count
         try log.truncate(after: 3)
-        let ops = fs.recorded[before...].filter { if case .unlink = $0 { return true }; if case .syncDirectory = $0 { return true }; return false }
-        var unlinked: [String] = []
-        for (k, op) in ops.enumerated() {
-            guard case let .unlink(path) = op else { continue }
-            unlinked.append(path)
-            guard k + 1 < ops.count, case .syncDirectory = ops[k + 1] else { return XCTFail("unlink of \(path) not followed by a directory fsync") }
+        let ops = fs.recorded[before...].filter {
+            switch $0 {
+            case .unlink, .rename, .syncDirectory: return true
+            default: return false
+            }
         }
-        XCTAssertEqual(unlinked.count, 4)
-        XCTAssertEqual(unlinked, unlinked.sorted().reversed(), "newest first")
+        var removed: [String] = []
+        var spares: [String] = []
+        for (k, op) in ops.enumerated() {
+            let path: String
+            switch op {
+            case .unlink(let p): path = p
+            case .rename(let from, let to):
+                path = from
+                spares.append(to)
+            default: continue
+            }
+            removed.append(path)
+            guard k + 1 < ops.count, case .syncDirectory = ops[k + 1] else { return XCTFail("removal of \(path) not followed by a directory fsync") }
+        }
+        XCTAssertEqual(removed.count, 4)
+        XCTAssertEqual(removed, removed.sorted().reversed(), "newest first")
+        // The active segment is unlinked; the next two (sealed) are kept as spares, the last unlinked.
+        XCTAssertEqual(spares.map { ($0 as NSString).lastPathComponent },
+                       removed[1...2].map { "spare-" + ($0 as NSString).lastPathComponent + ".tmp" })
     }
 
     /// `metactl log verify` (LogInspector.verify) and open agree on a last segment whose footer write was

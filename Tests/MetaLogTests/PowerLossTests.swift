@@ -20,6 +20,11 @@ final class PowerLossTests: XCTestCase {
         return run
     }
 
+    /// The spare files in `directory`.
+    private func spareNames(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("spare-") }
+    }
+
     /// Checks the run's crash states; with `rotate`, the appends after each recovery go through two
     /// rotations, and the number of states whose new segments went into spares kept by opening is returned.
     @discardableResult
@@ -75,26 +80,31 @@ final class PowerLossTests: XCTestCase {
         check(run, seed: 3)
     }
 
-    /// truncate(after:) within the active segment and across segments, and Raft conflict overwrites.
+    /// truncate(after:) within the active segment and across segments (sealed ones kept as spares, which the
+    /// appends after it rotate into: old frames with indexes above the new segments' bases), and Raft
+    /// conflict overwrites.
     func testTruncateAndConflictOverwrite() throws {
         let run = try scenario(.syncEveryAppend) { run, log in
-            for round in 0..<20 { try run.append(log, count: 2, term: 1, size: 200 + round * 13) }
+            for round in 0..<40 { try run.append(log, count: 2, term: 1, size: 200 + round * 13) }
             run.event(.truncateIssued(after: 35))
             try log.truncate(after: 35)
             run.event(.truncateAcked(after: 35))
             run.event(.truncateIssued(after: 12))
             try log.truncate(after: 12)
             run.event(.truncateAcked(after: 12))
+            XCTAssertEqual(spareNames(run.directory).count, 2, "truncate kept two dropped sealed segments")
             for round in 0..<10 { try run.append(log, count: 2, term: 2, size: 300 + round * 11) }
             // Conflicts: in the active segment (one sync) and reaching into a sealed one.
             try run.append(log, count: 3, term: 3, size: 120, at: log.lastIndex - 1)
             try run.append(log, count: 2, term: 4, size: 90, at: 15, hard: HardState(term: 4, vote: 1, commit: 10))
             for _ in 0..<5 { try run.append(log, count: 2, term: 4, size: 250) }
+            XCTAssertEqual(log.recycledSegmentsForTesting, 2, "the appends went into truncate's spares")
         }
-        check(run, seed: 4)
+        XCTAssertGreaterThan(check(run, seed: 4, rotate: true), 0)
     }
 
-    /// removePrefix(through:) deleting several segments, past the end, and reset(after:term:).
+    /// removePrefix(through:) deleting several segments, past the end, and reset(after:term:) (the second
+    /// keeps sealed segments as spares, which the appends after it rotate into).
     func testRemovePrefixAndReset() throws {
         let run = try scenario(.syncEveryAppend) { run, log in
             for round in 0..<30 { try run.append(log, count: 2, term: 1, size: 300 + round * 7) }
@@ -112,13 +122,18 @@ final class PowerLossTests: XCTestCase {
             run.event(.resetIssued(after: middle, term: 6))
             try log.reset(after: middle, term: 6)
             run.event(.resetAcked(after: middle, term: 6))
-            for _ in 0..<3 { try run.append(log, count: 2, term: 6, size: 100) }
+            // Sealed segments for the next reset to keep as spares, then appends that rotate into them.
+            for _ in 0..<12 { try run.append(log, count: 2, term: 6, size: 700) }
+            let before = Set(spareNames(run.directory))
             run.event(.resetIssued(after: 200, term: 7))
             try log.reset(after: 200, term: 7)
             run.event(.resetAcked(after: 200, term: 7))
-            for _ in 0..<4 { try run.append(log, count: 2, term: 7, size: 100) }
+            XCTAssertFalse(Set(spareNames(run.directory)).subtracting(before).isEmpty, "reset kept a dropped sealed segment")
+            let recycled = log.recycledSegmentsForTesting
+            for _ in 0..<14 { try run.append(log, count: 2, term: 7, size: 700) }
+            XCTAssertGreaterThan(log.recycledSegmentsForTesting, recycled, "the appends went into reset's spares")
         }
-        check(run, seed: 5)
+        XCTAssertGreaterThan(check(run, seed: 5, rotate: true), 0)
     }
 
     /// Segment recycling: removePrefix keeps dropped segments as spares, later rotations write into them

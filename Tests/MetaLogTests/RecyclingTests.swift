@@ -165,6 +165,77 @@ final class RecyclingTests: XCTestCase {
         try again.close()
     }
 
+    /// Entries `range` read back with the payloads of `size`.
+    private func checkPayloads(_ log: Log, _ range: ClosedRange<UInt64>, size: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        for index in range {
+            XCTAssertEqual(try log.entry(at: index).payload, testPayload(index, size: size), "entry \(index)", file: file, line: line)
+        }
+    }
+
+    /// truncate(after:) keeps the sealed segments it drops as spares (the active one is unlinked). A spare
+    /// from a truncation holds old frames whose indexes lie above the base of the segment that reuses it
+    /// (old 21...30 under new entries from 17 on): only their salt keeps them out. Every entry reads back
+    /// with its new payload, after close and after a crash, and the log appends again.
+    func testTruncatedSegmentsBecomeSpares() throws {
+        for crash in [false, true] {
+            let directory = makeTemporaryDirectory(self, crash ? "crash" : "close")
+            var log: Log? = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            for index in UInt64(1)...40 { try log!.append(makeBatch(first: index, count: 1, size: 700)) }
+            try log!.truncate(after: 15)
+            XCTAssertEqual(spareFiles(directory), [spareName(3, 21)], "crash \(crash): the sealed segment past 15")
+            XCTAssertEqual(segmentFiles(directory).count, 2)
+            for index in UInt64(16)...40 { try log!.append(makeBatch(first: index, count: 1, size: 650)) }
+            XCTAssertEqual(log!.recycledSegmentsForTesting, 1, "crash \(crash)")
+            XCTAssertEqual(spareFiles(directory), [])
+            let reused = segmentFiles(directory).filter { previousSalt(directory + "/" + $0) == SegmentFormat.salt(3) }
+            XCTAssertEqual(reused.count, 1, "crash \(crash): one segment lives in segment 3's file")
+            if let name = reused.first, let parsed = SegmentFormat.parseFileName(name) {
+                XCTAssertLessThan(parsed.baseIndex, 21, "the reusing segment starts below the old frames' indexes")
+            }
+            try checkPayloads(log!, 1...15, size: 700)
+            try checkPayloads(log!, 16...40, size: 650)
+            if crash { log = nil } else { try log!.close() }
+            _ = log
+            XCTAssertNil(try LogInspector.verify(directory: directory).tornTailOffset, "crash \(crash)")
+            let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            XCTAssertNil(reopened.recovery.tornTail, "crash \(crash)")
+            XCTAssertEqual(reopened.firstIndex, 1)
+            XCTAssertEqual(reopened.lastIndex, 40, "crash \(crash): no old frame read as an entry")
+            try checkPayloads(reopened, 1...15, size: 700)
+            try checkPayloads(reopened, 16...40, size: 650)
+            try reopened.append(makeBatch(first: 41, count: 1, size: 650))
+            try checkPayloads(reopened, 41...41, size: 650)
+            try reopened.close()
+        }
+    }
+
+    /// reset(after:term:) (a snapshot installed past the log) keeps the sealed segments it drops as spares,
+    /// and the log continues after the snapshot in them, across close and a crash.
+    func testResetSegmentsBecomeSpares() throws {
+        for crash in [false, true] {
+            let directory = makeTemporaryDirectory(self, crash ? "crash" : "close")
+            var log: Log? = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            for index in UInt64(1)...40 { try log!.append(makeBatch(first: index, count: 1, size: 700)) }
+            try log!.reset(after: 50, term: 3)
+            XCTAssertEqual(spareFiles(directory), [spareName(1, 1), spareName(2, 11)], "crash \(crash)")
+            XCTAssertEqual(log!.firstIndex, 51)
+            XCTAssertEqual(log!.lastIndex, 50)
+            XCTAssertEqual(try log!.term(at: 50), 3)
+            for index in UInt64(51)...70 { try log!.append(makeBatch(first: index, count: 1, term: 3, size: 700)) }
+            XCTAssertEqual(log!.recycledSegmentsForTesting, 2, "crash \(crash)")
+            XCTAssertEqual(spareFiles(directory), [])
+            try checkEntries(log!, 51...70, size: 700)
+            if crash { log = nil } else { try log!.close() }
+            _ = log
+            let reopened = try Log(directory: directory, options: LogOptions(segmentBytes: segmentBytes))
+            XCTAssertNil(reopened.recovery.tornTail, "crash \(crash)")
+            try checkEntries(reopened, 51...70, size: 700)
+            XCTAssertEqual(try reopened.term(at: 50), 3)
+            XCTAssertEqual(try reopened.entry(at: 70).term, 3)
+            try reopened.close()
+        }
+    }
+
     func testRecyclingOffUnlinksAsBefore() throws {
         let directory = makeTemporaryDirectory(self)
         let log = try logWithSpares(directory, recycle: 0)
