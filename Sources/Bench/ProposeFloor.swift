@@ -45,7 +45,7 @@ enum ProposeFloor {
         }
         let seconds = BenchClock.seconds(since: start)
         writer.stop()
-        while !writer.stopped { usleep(100) }
+        writer.finished.wait()
         let last = log.lastIndex
         try log.close()
         BenchDirectory.remove(directory)
@@ -64,7 +64,9 @@ final class FloorWriter: @unchecked Sendable {
     private var queue: [(k: Int, c: CheckedContinuation<Void, Error>)] = []
     private var active: Int
     private var stopping = false
-    private(set) var stopped = false
+    /// Signalled when `loop` returns (after `stop()`, once the queue is empty).
+    let finished = DispatchSemaphore(value: 0)
+    /// Groups written; read after `finished`.
     private(set) var groups = 0
     private let log: Log
     private let commands: [[UInt8]]
@@ -75,6 +77,7 @@ final class FloorWriter: @unchecked Sendable {
         self.active = proposers
     }
 
+    /// Queues command `k`; the writer resumes `c` once its group is durable.
     func enqueue(_ k: Int, _ c: CheckedContinuation<Void, Error>) {
         cond.lock()
         queue.append((k, c))
@@ -90,6 +93,7 @@ final class FloorWriter: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// Ends `loop` once the queue is empty.
     func stop() {
         cond.lock()
         stopping = true
@@ -97,6 +101,7 @@ final class FloorWriter: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// The writer thread's body: waits for a full queue, appends it with one synced call, resumes it.
     func loop() {
         var batch = EntryBatch(reservingBytes: 64 << 10)
         var group: [(k: Int, c: CheckedContinuation<Void, Error>)] = []
@@ -104,8 +109,8 @@ final class FloorWriter: @unchecked Sendable {
             cond.lock()
             while !stopping && (queue.isEmpty || queue.count < active) { cond.wait() }
             if stopping && queue.isEmpty {
-                stopped = true
                 cond.unlock()
+                finished.signal()
                 return
             }
             swap(&group, &queue)
