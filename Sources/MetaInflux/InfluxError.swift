@@ -1,7 +1,7 @@
+import MetaFSM
+
 /// Why InfluxDB rejected a command. `description` is InfluxDB 1.6.7's exact error text (spec 4.21); the
 /// node/peer cases, which 1.6.7 cannot apply, use the texts of the clustered meta store (docs/INFLUXDB.md).
-
-import MetaFSM
 public enum InfluxError: Error, Equatable, Sendable, CustomStringConvertible {
     case databaseNameRequired
     case nameTooLong

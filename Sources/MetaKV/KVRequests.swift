@@ -10,6 +10,7 @@ public struct RangeRequest: Equatable, Sendable {
     public enum SortOrder { public static let none: Int32 = 0, ascend: Int32 = 1, descend: Int32 = 2 }
     /// Sort targets (field 6).
     public enum SortTarget {
+        /// The `SortTarget` values of etcd's RangeRequest.
         public static let key: Int32 = 0, version: Int32 = 1, create: Int32 = 2, mod: Int32 = 3, value: Int32 = 4
     }
     /// Field 1: first key (never empty once validated).
@@ -86,6 +87,7 @@ public struct Compare: Equatable, Sendable {
     public enum Result { public static let equal: Int32 = 0, greater: Int32 = 1, less: Int32 = 2, notEqual: Int32 = 3 }
     /// Compared quantities (field 2).
     public enum Target {
+        /// The `CompareTarget` values of etcd's Compare.
         public static let version: Int32 = 0, create: Int32 = 1, mod: Int32 = 2, value: Int32 = 3, lease: Int32 = 4
     }
     /// The `target_union` oneof (fields 4-8): which member is set, if any, and its value.

@@ -47,6 +47,7 @@ public enum SnapshotError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// One line naming what failed and where (file, offset, call), for logs and `metactl`.
     public var description: String {
         switch self {
         case let .io(path, operation, errno):

@@ -33,6 +33,7 @@ public final class PosixSnapshotFileSystem: SnapshotFileSystem {
     /// Makes the real file system; it holds no state.
     public init() {}
 
+    /// open(O_CREAT|O_EXCL), mode 0644.
     public func create(_ path: FilePath) throws -> FileDescriptor {
         try io(path, "open") {
             try FileDescriptor.open(
@@ -40,28 +41,34 @@ public final class PosixSnapshotFileSystem: SnapshotFileSystem {
         }
     }
 
+    /// open(O_APPEND) of an existing file.
     public func openForAppend(_ path: FilePath) throws -> FileDescriptor {
         try io(path, "open") { try FileDescriptor.open(path, .writeOnly, options: [.append, .closeOnExec]) }
     }
 
+    /// write(2) until every byte is written.
     public func write(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer, path: FilePath) throws {
         _ = try io(path, "write") { try fd.writeAll(bytes) }
     }
 
+    /// fsync(2).
     public func sync(_ fd: FileDescriptor, path: FilePath) throws {
         if fsync(fd.rawValue) != 0 { throw SnapshotError.io(path: path.string, operation: "fsync", errno: errno) }
     }
 
+    /// close(2); errors are ignored (nothing is left to make durable).
     public func close(_ fd: FileDescriptor) {
         try? fd.close()
     }
 
+    /// rename(2) (atomic; durable after `syncDirectory`).
     public func rename(_ from: FilePath, to: FilePath) throws {
         if systemRename(from.string, to.string) != 0 {
             throw SnapshotError.io(path: from.string, operation: "rename to \(to.string)", errno: errno)
         }
     }
 
+    /// fsync(2) of the directory.
     public func syncDirectory(_ directory: FilePath) throws {
         let fd = try io(directory, "open directory") {
             try FileDescriptor.open(directory, .readOnly, options: [.directory, .closeOnExec])
@@ -72,6 +79,7 @@ public final class PosixSnapshotFileSystem: SnapshotFileSystem {
         }
     }
 
+    /// unlink(2); a missing file is not an error.
     public func remove(_ path: FilePath) throws {
         if unlink(path.string) != 0 && errno != ENOENT {
             throw SnapshotError.io(path: path.string, operation: "unlink", errno: errno)

@@ -49,10 +49,12 @@ public struct SnapshotID: Hashable, Comparable, Sendable, CustomStringConvertibl
         self.term = term
     }
 
+    /// Ordered by index, then term: newer snapshots compare greater.
     public static func < (a: SnapshotID, b: SnapshotID) -> Bool {
         (a.index, a.term) < (b.index, b.term)
     }
 
+    /// "index I term T".
     public var description: String { "index \(index) term \(term)" }
 
     /// The published file name: `snapshot-<index>-<term>.msnap`, both as 20 decimal digits so names sort by id.

@@ -12,7 +12,9 @@ public protocol SnapshotStorage: AnyObject {
 
 /// A snapshot file opened read-only; `read` is one `pread` loop. Closes the file on deinit.
 public final class SnapshotFileStorage: SnapshotStorage {
+    /// The file's length in bytes when it was opened.
     public let size: UInt64
+    /// The file's path (named in errors).
     public let name: String
     private let fd: FileDescriptor
 
@@ -34,6 +36,8 @@ public final class SnapshotFileStorage: SnapshotStorage {
 
     deinit { try? fd.close() }
 
+    /// Fills `buffer` from `offset` (pread until full). Throws `.io` on a failed read, `.truncated` if the
+    /// file ends first.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
         var done = 0
         while done < buffer.count {
@@ -59,7 +63,9 @@ public final class SnapshotFileStorage: SnapshotStorage {
 public final class SnapshotMemoryStorage: SnapshotStorage {
     /// The snapshot bytes.
     public let bytes: [UInt8]
+    /// Named in errors.
     public let name: String
+    /// `bytes.count`.
     public var size: UInt64 { UInt64(bytes.count) }
 
     /// Wraps `bytes`; `name` appears in errors.
@@ -68,6 +74,7 @@ public final class SnapshotMemoryStorage: SnapshotStorage {
         self.name = name
     }
 
+    /// Copies the bytes at `offset` into `buffer`. Throws `.truncated` past the end.
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
         guard offset <= size, UInt64(buffer.count) <= size - offset else {
             throw SnapshotError.truncated(
