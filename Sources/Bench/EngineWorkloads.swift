@@ -102,6 +102,42 @@ enum EngineWorkloads {
         return try result.get()
     }
 
+    /// Runs `proposers` tasks in a closed loop: each takes the next command number below `commands` and
+    /// awaits its proposer on it (one proposer per task, made by `makeProposer` in the task, so it may keep
+    /// state such as a reused batch), until none is left; `taskDone` runs as each task ends. Returns the wall
+    /// time and every proposal's latency.
+    static func closedLoop(proposers: Int, commands: Int, taskDone: @escaping @Sendable () -> Void = {},
+                           makeProposer: @escaping @Sendable () -> (Int) async throws -> Void) throws
+        -> (seconds: Double, latency: LatencyRecorder)
+    {
+        let next = ProposeCounter()
+        let start = BenchClock.nanos()
+        let recorders = try block { () async throws -> [LatencyRecorder] in
+            try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
+                for _ in 0..<proposers {
+                    group.addTask {
+                        defer { taskDone() }
+                        var latency = LatencyRecorder()
+                        let propose = makeProposer()
+                        while let k = next.take(below: commands) {
+                            let t0 = BenchClock.nanos()
+                            try await propose(k)
+                            latency.record(nanos: BenchClock.nanos() &- t0)
+                        }
+                        return latency
+                    }
+                }
+                var all: [LatencyRecorder] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+        }
+        let seconds = BenchClock.seconds(since: start)
+        var merged = LatencyRecorder()
+        for r in recorders { merged.merge(r) }
+        return (seconds, merged)
+    }
+
     /// engine-propose: `proposers` tasks each propose one InfluxDB command at a time and wait until it is
     /// durable and applied; the row before it is `append-sync-batch` with batch = proposers in the same run
     /// (the log alone, one fdatasync per call of that many entries).
@@ -122,33 +158,15 @@ enum EngineWorkloads {
         let metrics = BenchMetrics()
         o.metricsFactory = metrics
         let engine = try MetaEngine(directory: engineDir, stateMachine: InfluxStateMachine(), options: o)
-        let next = ProposeCounter()
-        let start = BenchClock.nanos()
-        let recorders = try block { () async throws -> [LatencyRecorder] in
-            try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
-                for _ in 0..<proposers {
-                    group.addTask {
-                        var latency = LatencyRecorder()
-                        var batch = EntryBatch(reservingBytes: 512)
-                        while let k = next.take(below: commands.count) {
-                            batch.removeAll(keepingCapacity: true)
-                            batch.append(term: 1, payload: commands[k])
-                            let t0 = BenchClock.nanos()
-                            _ = try await engine.proposeAndWait(batch)
-                            latency.record(nanos: BenchClock.nanos() &- t0)
-                        }
-                        return latency
-                    }
-                }
-                var all: [LatencyRecorder] = []
-                for try await r in group { all.append(r) }
-                return all
+        let (seconds, merged) = try closedLoop(proposers: proposers, commands: commands.count) {
+            var batch = EntryBatch(reservingBytes: 512)
+            return { k in
+                batch.removeAll(keepingCapacity: true)
+                batch.append(term: 1, payload: commands[k])
+                _ = try await engine.proposeAndWait(batch)
             }
         }
-        let seconds = BenchClock.seconds(since: start)
         try engine.close()
-        var merged = LatencyRecorder()
-        for r in recorders { merged.merge(r) }
         let rate = Double(entries) / seconds
         let ratio = rate / baseline.entriesPerSecond
         // A proposal's p99 in units of the same run's fdatasync-per-call latency (append-sync-batch's

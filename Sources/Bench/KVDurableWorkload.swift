@@ -32,33 +32,17 @@ extension KVWorkloads {
         let opened = BenchClock.nanos()
         let engine = try MetaEngine(directory: dir, stateMachine: KVStateMachine(), options: o)
         let startMillis = Double(BenchClock.nanos() &- opened) / 1e6
-        let start = BenchClock.nanos()
-        let next = ProposeCounter()
         let rejected = RejectCounter()
         let sendable = payloads
-        let recorders = try EngineWorkloads.block { () async throws -> [LatencyRecorder] in
-            try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
-                for _ in 0..<p.clients {
-                    group.addTask {
-                        var latency = LatencyRecorder()
-                        var batch = EntryBatch(reservingBytes: 512)
-                        while let j = next.take(below: sendable.count) {
-                            batch.removeAll(keepingCapacity: true)
-                            batch.append(term: 1, payload: sendable[j])
-                            let t0 = BenchClock.nanos()
-                            let (_, result) = try await engine.proposeAndWait(batch)
-                            latency.record(nanos: BenchClock.nanos() &- t0)
-                            if case .failure? = result { rejected.add() }
-                        }
-                        return latency
-                    }
-                }
-                var all: [LatencyRecorder] = []
-                for try await r in group { all.append(r) }
-                return all
+        let (seconds, merged) = try EngineWorkloads.closedLoop(proposers: p.clients, commands: sendable.count) {
+            var batch = EntryBatch(reservingBytes: 512)
+            return { j in
+                batch.removeAll(keepingCapacity: true)
+                batch.append(term: 1, payload: sendable[j])
+                let (_, result) = try await engine.proposeAndWait(batch)
+                if case .failure? = result { rejected.add() }
             }
         }
-        let seconds = BenchClock.seconds(since: start)
 
         // Untimed: a full range read, every key checked against its puts.
         let failure: String? = engine.read { m in
@@ -79,8 +63,6 @@ extension KVWorkloads {
         try engine.close()
         if let failure { throw BenchFailure(description: "kv-durable: \(failure)") }
         guard rejected.value == 0 else { throw BenchFailure(description: "kv-durable: \(rejected.value) puts rejected") }
-        var merged = LatencyRecorder()
-        for r in recorders { merged.merge(r) }
         return BenchResult(
             workload: "kv-durable", entries: n, entryBytes: p.entryBytes, batch: 1, seconds: seconds,
             note: "MetaEngine (group commit, commitOnDurable) + KVStateMachine; \(p.clients) clients, each put durable and applied before it returns; full range verified untimed; dir \(dir)",

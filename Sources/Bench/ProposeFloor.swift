@@ -20,30 +20,13 @@ enum ProposeFloor {
         let writer = FloorWriter(log: log, commands: commands, proposers: proposers)
         let thread = Thread { writer.loop() }
         thread.start()
-        let next = ProposeCounter()
-        let start = BenchClock.nanos()
-        let recorders = try EngineWorkloads.block { () async throws -> [LatencyRecorder] in
-            try await withThrowingTaskGroup(of: LatencyRecorder.self) { group in
-                for _ in 0..<proposers {
-                    group.addTask {
-                        var latency = LatencyRecorder()
-                        defer { writer.leave() }
-                        while let k = next.take(below: commands.count) {
-                            let t0 = BenchClock.nanos()
-                            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-                                writer.enqueue(k, c)
-                            }
-                            latency.record(nanos: BenchClock.nanos() &- t0)
-                        }
-                        return latency
-                    }
-                }
-                var all: [LatencyRecorder] = []
-                for try await r in group { all.append(r) }
-                return all
+        let (seconds, merged) = try EngineWorkloads.closedLoop(
+            proposers: proposers, commands: commands.count, taskDone: { writer.leave() }
+        ) {
+            { k in
+                try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in writer.enqueue(k, c) }
             }
         }
-        let seconds = BenchClock.seconds(since: start)
         writer.stop()
         writer.finished.wait()
         let last = log.lastIndex
@@ -52,8 +35,6 @@ enum ProposeFloor {
         guard last == UInt64(commands.count) else {
             throw BenchFailure(description: "engine-propose-floor: log ends at \(last), expected \(commands.count)")
         }
-        var merged = LatencyRecorder()
-        for r in recorders { merged.merge(r) }
         return Outcome(seconds: seconds, latency: merged, groups: writer.groups)
     }
 }
