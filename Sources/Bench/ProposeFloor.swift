@@ -20,18 +20,20 @@ enum ProposeFloor {
         let writer = FloorWriter(log: log, commands: commands, proposers: proposers)
         let thread = Thread { writer.loop() }
         thread.start()
-        let (seconds, merged) = try EngineWorkloads.closedLoop(
-            proposers: proposers, commands: commands.count, taskDone: { writer.leave() }
-        ) {
-            { k in
-                try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in writer.enqueue(k, c) }
+        let loop = Result {
+            try EngineWorkloads.closedLoop(proposers: proposers, commands: commands.count, taskDone: { writer.leave() }) {
+                { k in
+                    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in writer.enqueue(k, c) }
+                }
             }
         }
+        // The writer thread ends and the log closes whether or not a proposal failed.
         writer.stop()
         writer.finished.wait()
         let last = log.lastIndex
         try log.close()
         BenchDirectory.remove(directory)
+        let (seconds, merged) = try loop.get()
         guard last == UInt64(commands.count) else {
             throw BenchFailure(description: "engine-propose-floor: log ends at \(last), expected \(commands.count)")
         }
