@@ -59,8 +59,8 @@ public final class Log: @unchecked Sendable {
     /// Offset in the active segment from which write-back has not been started yet (manual mode).
     @exclusivity(unchecked) var writebackStart = 0
     @exclusivity(unchecked) var zeroBuffer: UnsafeMutableRawPointer?
-    /// Files of dropped segments kept for reuse (`LogOptions.recycleSegments`): path and the end of the
-    /// old segment's frames (its footer and anything after are cut when the file is reused), their salt.
+    /// Files of dropped segments kept for reuse (`LogOptions.recycleSegments`, Recycling.swift); the newest
+    /// is taken first.
     @exclusivity(unchecked) var spares: [Spare] = []
     /// Segments created in a spare file since opening.
     @exclusivity(unchecked) var recycled = 0

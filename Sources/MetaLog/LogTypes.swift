@@ -30,9 +30,10 @@ public struct LogOptions: Sendable {
     /// MetaEngine). Cost: as many bytes of zeros written as of frames, outside any sync's critical part.
     public var zeroFillAhead: Bool? = nil
     /// How many files of sealed segments dropped by `removePrefix(through:)`, `truncate(after:)` or
-    /// `reset(after:term:)` are kept to become later segments (as raft-engine's log recycling does). A recycled file's blocks are already allocated and written,
-    /// so appends into it need no zero-fill ahead and their fdatasyncs no extent conversions: a log that
-    /// compacts after snapshots appends at the speed of a preallocated file. Spare files live in the log
+    /// `reset(after:term:)` are kept to become later segments (as raft-engine's log recycling does). A
+    /// recycled file's blocks are already allocated and written, so appends into it need no zero-fill ahead
+    /// and their fdatasyncs no extent conversions: a log that compacts after snapshots appends at the speed
+    /// of a preallocated file. Spare files live in the log
     /// directory as `spare-<segment file name>.tmp` (each up to `segmentBytes`) and survive `close()` and
     /// restarts: opening keeps at most this many (the newest) after checking that each is the whole sealed
     /// segment its name says, and deletes the rest, so lowering the value (or 0) gives the disk space back

@@ -20,11 +20,6 @@ final class PowerLossTests: XCTestCase {
         return run
     }
 
-    /// The spare files in `directory`.
-    private func spareNames(_ directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("spare-") }
-    }
-
     /// Checks the run's crash states; with `rotate`, the appends after each recovery go through two
     /// rotations, and the number of states whose new segments went into spares kept by opening is returned.
     @discardableResult
@@ -92,7 +87,7 @@ final class PowerLossTests: XCTestCase {
             run.event(.truncateIssued(after: 12))
             try log.truncate(after: 12)
             run.event(.truncateAcked(after: 12))
-            XCTAssertEqual(spareNames(run.directory).count, 2, "truncate kept two dropped sealed segments")
+            XCTAssertEqual(spareFiles(run.directory).count, 2, "truncate kept two dropped sealed segments")
             for round in 0..<10 { try run.append(log, count: 2, term: 2, size: 300 + round * 11) }
             // Conflicts: in the active segment (one sync) and reaching into a sealed one.
             try run.append(log, count: 3, term: 3, size: 120, at: log.lastIndex - 1)
@@ -124,11 +119,11 @@ final class PowerLossTests: XCTestCase {
             run.event(.resetAcked(after: middle, term: 6))
             // Sealed segments for the next reset to keep as spares, then appends that rotate into them.
             for _ in 0..<12 { try run.append(log, count: 2, term: 6, size: 700) }
-            let before = Set(spareNames(run.directory))
+            let before = Set(spareFiles(run.directory))
             run.event(.resetIssued(after: 200, term: 7))
             try log.reset(after: 200, term: 7)
             run.event(.resetAcked(after: 200, term: 7))
-            XCTAssertFalse(Set(spareNames(run.directory)).subtracting(before).isEmpty, "reset kept a dropped sealed segment")
+            XCTAssertFalse(Set(spareFiles(run.directory)).subtracting(before).isEmpty, "reset kept a dropped sealed segment")
             let recycled = log.recycledSegmentsForTesting
             for _ in 0..<14 { try run.append(log, count: 2, term: 7, size: 700) }
             XCTAssertGreaterThan(log.recycledSegmentsForTesting, recycled, "the appends went into reset's spares")

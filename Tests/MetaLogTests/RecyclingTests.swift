@@ -8,10 +8,6 @@ import XCTest
 final class RecyclingTests: XCTestCase {
     private let segmentBytes = 8192
 
-    private func spareFiles(_ directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("spare-") }.sorted()
-    }
-
     /// The name of the spare holding the file of segment `id` (entries from `base`).
     private func spareName(_ id: UInt64, _ base: UInt64) -> String {
         "spare-" + SegmentFormat.fileName(id: id, baseIndex: base) + ".tmp"
@@ -25,11 +21,7 @@ final class RecyclingTests: XCTestCase {
     private func checkEntries(_ log: Log, _ range: ClosedRange<UInt64>, size: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(log.firstIndex, range.lowerBound, file: file, line: line)
         XCTAssertEqual(log.lastIndex, range.upperBound, file: file, line: line)
-        for index in range {
-            let entry = try log.entry(at: index)
-            XCTAssertEqual(entry.payload, testPayload(index, size: size), "entry \(index)", file: file, line: line)
-            XCTAssertEqual(entry.index, index, file: file, line: line)
-        }
+        try checkPayloads(log, range, size: size, file: file, line: line)
     }
 
     /// A log of 40 entries of 700 bytes over 8 KiB segments (10 per segment, 4 segments), then
@@ -165,10 +157,12 @@ final class RecyclingTests: XCTestCase {
         try again.close()
     }
 
-    /// Entries `range` read back with the payloads of `size`.
+    /// Entries `range` read back with their indexes and the payloads of `size`.
     private func checkPayloads(_ log: Log, _ range: ClosedRange<UInt64>, size: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         for index in range {
-            XCTAssertEqual(try log.entry(at: index).payload, testPayload(index, size: size), "entry \(index)", file: file, line: line)
+            let entry = try log.entry(at: index)
+            XCTAssertEqual(entry.payload, testPayload(index, size: size), "entry \(index)", file: file, line: line)
+            XCTAssertEqual(entry.index, index, file: file, line: line)
         }
     }
 

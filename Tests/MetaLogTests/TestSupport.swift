@@ -32,6 +32,11 @@ func segmentFiles(_ directory: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".seg") }.sorted()
 }
 
+/// The spare files (`spare-*.tmp`, segment recycling) in `directory`, sorted by name.
+func spareFiles(_ directory: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("spare-") }.sorted()
+}
+
 func readFile(_ path: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: path) ?? Data()) }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {
