@@ -17,7 +17,12 @@ extern "C" {
 /// CRC of a followed by b. "123456789" gives 0xE3069283.
 uint32_t crc32c_extend(uint32_t crc, const void *data, size_t len);
 
-/// The same result computed with the portable table code only (for tests and as the fallback).
+/// Four independent `crc32c_extend`s at once: `crc[i]` becomes `crc32c_extend(crc[i], data[i], len[i])`.
+/// The hardware path runs the four in lockstep, so four short buffers (log frames of a few hundred
+/// bytes) cost about what one does; lengths may differ.
+void crc32c_extend4(uint32_t crc[4], const void *const data[4], const size_t len[4]);
+
+/// `crc32c_extend`'s result computed with the portable table code only (for tests and as the fallback).
 uint32_t crc32c_extend_portable(uint32_t crc, const void *data, size_t len);
 
 /// 1 if the hardware path is in use on this CPU, else 0.
