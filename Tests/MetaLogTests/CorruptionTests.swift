@@ -107,6 +107,28 @@ final class CorruptionTests: XCTestCase {
             XCTAssertEqual(onRead?.offset, Int64(offsets[frame]))
             XCTAssertEqual(onRead?.index, index)
             XCTAssertNotNil(corruption { try log.read(from: 1) })
+            // Reads and scans reaching the frame from each position of a group of four (frames are checked
+            // four at a time) report it exactly, after every entry before it; reads that stop short do not.
+            for start in (index > 4 ? index - 4 : 1)...index {
+                var seen: [UInt64] = []
+                let scanned = corruption {
+                    try log.forEachEntry(from: start) { header, payload in
+                        if payload.elementsEqual(testPayload(header.index)) { seen.append(header.index) }
+                        return true
+                    }
+                }
+                XCTAssertEqual(scanned?.offset, Int64(offsets[frame]), "scan from \(start), flip at \(offset)")
+                XCTAssertEqual(scanned?.index, index, "scan from \(start), flip at \(offset)")
+                XCTAssertEqual(seen, Array(start..<index), "scan from \(start), flip at \(offset)")
+                let read = corruption { try log.read(from: start) }
+                XCTAssertEqual(read?.offset, Int64(offsets[frame]), "read from \(start), flip at \(offset)")
+                XCTAssertEqual(read?.index, index, "read from \(start), flip at \(offset)")
+                guard start < index else { continue }
+                XCTAssertEqual(try log.read(from: start, maxCount: Int(index - start)).count, Int(index - start))
+                let bytes = (start..<index).reduce(0) { $0 + testPayload($1).count }
+                XCTAssertEqual(try log.read(from: start, maxBytes: bytes).count, Int(index - start),
+                               "a byte budget that ends before the damaged frame, flip at \(offset)")
+            }
             if index > 1 { XCTAssertEqual(try log.entry(at: index - 1).payload, testPayload(index - 1)) }
             try log.close()
             let report = try LogInspector.verify(directory: directory)

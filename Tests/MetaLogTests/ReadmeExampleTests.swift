@@ -21,6 +21,11 @@ func example(directory: String) throws {
             print(header.index, header.term, String(decoding: payload, as: UTF8.self))
         }
     }
+    // Or in place, with no copy (recovery): each frame's checksum is checked before the closure sees it.
+    try log.forEachEntry(from: log.firstIndex) { header, payload in
+        print(header.index, payload.count)
+        return true  // false stops the scan
+    }
 
     try log.truncate(after: 1)        // a Raft conflict: drop index 2
     try log.removePrefix(through: 1)  // a snapshot covers index 1: the log is now empty at 2
