@@ -10,14 +10,17 @@ final class StandardPayloadTests: XCTestCase {
     }
 
     func testMatchesAcceptsPrefixesAndRejectsAnyFlip() {
-        let payload = StandardPayload.make(index: 77, size: 29)
-        for size in 0...29 {
+        // 200 bytes: three 64-byte stretches, then words, then a tail of single bytes.
+        let payload = StandardPayload.make(index: 77, size: 200)
+        for size in 0...200 {
             XCTAssertTrue(payload.withUnsafeBytes { StandardPayload.matches(index: 77, bytes: .init(rebasing: $0[0..<size])) })
         }
-        for position in 0..<29 {
-            var flipped = payload
-            flipped[position] ^= 0x10
-            XCTAssertFalse(flipped.withUnsafeBytes { StandardPayload.matches(index: 77, bytes: $0) }, "flip at \(position)")
+        for size in [29, 64, 129, 200] {
+            for position in 0..<size {
+                var flipped = Array(payload[0..<size])
+                flipped[position] ^= 0x10
+                XCTAssertFalse(flipped.withUnsafeBytes { StandardPayload.matches(index: 77, bytes: $0) }, "size \(size), flip at \(position)")
+            }
         }
         XCTAssertFalse(payload.withUnsafeBytes { StandardPayload.matches(index: 78, bytes: $0) })
     }
