@@ -168,7 +168,7 @@ struct BenchCommand: ParsableCommand {
             return [try LogWorkloads.append(workload: w.rawValue, directory: directory, params: params(w),
                                             syncEachCall: true, withHardState: true, options: options)]
         case .replay:
-            return [try LogWorkloads.replay(directory: directory, params: params(w), options: options)]
+            return try LogWorkloads.replay(directory: directory, params: params(w), options: options)
         case .randomRead:
             return [try LogWorkloads.randomRead(directory: directory, params: params(w), options: options)]
         case .crc32c:

@@ -101,17 +101,21 @@ enum LogWorkloads {
         try BenchDirectory.markReady(directory, entries: p.entries, entryBytes: p.entryBytes)
     }
 
-    /// replay: open (recovery) + every entry in index order through `read(from:maxBytes:)` in ~1 MiB
-    /// batches + verify index, term and payload + close.
-    static func replay(directory: String, params p: LogParams, options: BenchOptions) throws -> BenchResult {
+    /// replay: open (recovery) + every entry in index order + verify index, term and payload + close, twice:
+    /// first through `read(from:maxBytes:)` in ~1 MiB batches (a copy, as the engine's apply loop and a
+    /// replication sender read), then through the zero-copy `forEachEntry` (as recovery reads). The
+    /// zero-copy row comes last: it is the one `compare` reads, the workload's "read all in index order".
+    static func replay(directory: String, params p: LogParams, options: BenchOptions) throws -> [BenchResult] {
         try ensureLog(directory: directory, params: p, options: options)
-        var progress = Progress(label: "replay", total: p.entries, enabled: options.progress)
+        return [try replayBatches(directory: directory, params: p, options: options),
+                try replayInPlace(directory: directory, params: p, options: options)]
+    }
+
+    static func replayBatches(directory: String, params p: LogParams, options: BenchOptions) throws -> BenchResult {
+        var progress = Progress(label: "replay (batches)", total: p.entries, enabled: options.progress)
         let n = UInt64(p.entries)
         let start = BenchClock.nanos()
-        let log = try Log(directory: directory, options: LogOptions(durability: .manual))
-        guard log.firstIndex == 1, log.lastIndex == n else {
-            throw BenchFailure(description: "log holds \(log.firstIndex)...\(log.lastIndex), expected 1...\(n)")
-        }
+        let log = try openForReplay(directory: directory, entries: n)
         let mallocsBefore = MallocCounter.count
         var next: UInt64 = 1
         while next <= n {
@@ -135,11 +139,48 @@ enum LogWorkloads {
         try log.close()
         let seconds = BenchClock.seconds(since: start)
         progress.finish()
-        var extra: [(name: String, value: Double)] = []
-        if options.countMallocs { extra.append(("mallocs_per_entry", Double(mallocs) / Double(p.entries))) }
         return BenchResult(workload: "replay", entries: p.entries, entryBytes: p.entryBytes, batch: p.batch,
                            seconds: seconds, note: "open + read(from:maxBytes: 1 MiB) in index order + verify; warm page cache",
-                           extra: extra)
+                           extra: options.countMallocs ? [("mallocs_per_entry", Double(mallocs) / Double(p.entries))] : [],
+                           variant: "read(from:) batches")
+    }
+
+    static func replayInPlace(directory: String, params p: LogParams, options: BenchOptions) throws -> BenchResult {
+        var progress = Progress(label: "replay", total: p.entries, enabled: options.progress)
+        let n = UInt64(p.entries)
+        let size = p.entryBytes
+        let start = BenchClock.nanos()
+        let log = try openForReplay(directory: directory, entries: n)
+        let mallocsBefore = MallocCounter.count
+        var expected: UInt64 = 1
+        var failure: BenchFailure?
+        let end = try log.forEachEntry(from: 1) { header, payload in
+            guard header.index == expected, header.term == term else {
+                failure = BenchFailure(description: "entry \(expected): header says index \(header.index) term \(header.term)")
+                return false
+            }
+            guard verify(payload, index: expected, size: size) else { failure = mismatch(expected); return false }
+            expected += 1
+            if expected & 65535 == 0 { progress.tick(Int(expected)) }
+            return true
+        }
+        if let failure { throw failure }
+        guard end == n + 1 else { throw BenchFailure(description: "forEachEntry stopped at \(end), expected \(n + 1)") }
+        let mallocs = MallocCounter.count &- mallocsBefore
+        try log.close()
+        let seconds = BenchClock.seconds(since: start)
+        progress.finish()
+        return BenchResult(workload: "replay", entries: p.entries, entryBytes: p.entryBytes, batch: p.batch,
+                           seconds: seconds, note: "open + forEachEntry (zero-copy, CRC checked) in index order + verify + close; warm page cache",
+                           extra: options.countMallocs ? [("mallocs_per_entry", Double(mallocs) / Double(p.entries))] : [])
+    }
+
+    static func openForReplay(directory: String, entries n: UInt64) throws -> Log {
+        let log = try Log(directory: directory, options: LogOptions(durability: .manual))
+        guard log.firstIndex == 1, log.lastIndex == n else {
+            throw BenchFailure(description: "log holds \(log.firstIndex)...\(log.lastIndex), expected 1...\(n)")
+        }
+        return log
     }
 
     /// random-read: R reads through `withEntry(at:)` at `1 + r % N`, r from splitmix64 seeded with 42,
