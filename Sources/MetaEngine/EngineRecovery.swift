@@ -137,15 +137,17 @@ struct Recovery<M: StateMachine> {
             var replayed: UInt64 = 0
             var replayedBytes: UInt64 = 0
             let target = min(commit, log.lastIndex)
-            var results: [M.ApplyResult?] = []
             do {
-                var next = machine.appliedIndex + 1
-                while next <= target {
-                    let batch = try log.read(from: next, maxCount: Int(min(target - next + 1, 4096)))
-                    let outcome = applyEntries(batch, to: &machine, membership: &membership, results: &results)
-                    replayed += UInt64(batch.count)
-                    replayedBytes += outcome.bytes
-                    next += UInt64(batch.count)
+                // Straight from the segment mappings (no copy): nothing else uses the log yet.
+                let next = machine.appliedIndex + 1
+                if next <= target {
+                    let end = try log.forEachEntry(from: next, through: target) { header, payload in
+                        _ = applyEntry(header, payload, to: &machine, membership: &membership)
+                        replayed += 1
+                        replayedBytes += UInt64(payload.count)
+                        return true
+                    }
+                    if end != target + 1 { throw LogError.unavailable(index: end, lastIndex: log.lastIndex) }
                 }
             } catch {
                 try? log.close()
@@ -204,6 +206,25 @@ struct Recovery<M: StateMachine> {
     }
 }
 
+/// Applies one entry by its kind: a command goes to the machine (its result is returned), a membership
+/// entry replaces `membership`, no-op and host entries only advance the machine's applied index.
+@inline(__always)
+func applyEntry<M: StateMachine>(
+    _ h: EntryHeader, _ p: UnsafeRawBufferPointer, to machine: inout M, membership: inout [UInt8]
+) -> M.ApplyResult? {
+    switch EntryKind(rawValue: h.kind) {
+    case .command:
+        return machine.apply(index: h.index, term: h.term, payload: p)
+    case .membership:
+        membership = Array(p)
+        machine.skip(index: h.index, term: h.term)
+        return nil
+    case .noop, .host:
+        machine.skip(index: h.index, term: h.term)
+        return nil
+    }
+}
+
 /// Applies every entry of `batch` to `machine` (commands) or skips it (other kinds; membership bytes are
 /// kept). `results` is cleared and gets one result per entry. Returns the last term and payload bytes.
 func applyEntries<M: StateMachine>(
@@ -215,25 +236,11 @@ func applyEntries<M: StateMachine>(
     for k in 0..<batch.count {
         let h = batch.header(at: k)
         term = h.term
-        switch EntryKind(rawValue: h.kind) {
-        case .command:
-            let r = batch.withPayload(at: k) { p -> M.ApplyResult in
-                bytes += UInt64(p.count)
-                return machine.apply(index: h.index, term: h.term, payload: p)
-            }
-            results.append(r)
-        case .membership:
-            batch.withPayload(at: k) { p in
-                bytes += UInt64(p.count)
-                membership = Array(p)
-            }
-            machine.skip(index: h.index, term: h.term)
-            results.append(nil)
-        case .noop, .host:
-            bytes += UInt64(batch.withPayload(at: k) { $0.count })
-            machine.skip(index: h.index, term: h.term)
-            results.append(nil)
+        let r = batch.withPayload(at: k) { p in
+            bytes += UInt64(p.count)
+            return applyEntry(h, p, to: &machine, membership: &membership)
         }
+        results.append(r)
     }
     return (term, bytes)
 }
