@@ -117,7 +117,7 @@ extension KVStore {
     /// (a single result is in every order, and a limit >= 1 never cuts it). Same response as the general path.
     @inline(__always)
     func singleKeyRangeOp(_ r: RangeRequest, at: Int64, headerRevision: Int64, options: KVOptions) -> RangeResponse {
-        guard let s = index.slot(r.key, slab), let v = slab[s].visible(at: at) else {
+        guard let s = index.slot(r.key, slab), let v = slab[s].visible(at: at, history) else {
             return RangeResponse(revision: headerRevision, kvs: [], more: false, count: 0)
         }
         if r.countOnly { return RangeResponse(revision: headerRevision, kvs: [], more: false, count: 1) }

@@ -181,7 +181,7 @@ import CPrefetch
 
     /// Frees `slot` (its versions are dropped).
     mutating func release(_ slot: UInt32) {
-        self[slot] = KeyVersions(key: [], latest: KVVersion(modRevision: 0, createRevision: 0, version: 0, lease: 0, value: []), older: [])
+        self[slot] = KeyVersions(key: [], latest: KVVersion(modRevision: 0, createRevision: 0, version: 0, lease: 0, value: []))
         free.append(slot)
     }
 }

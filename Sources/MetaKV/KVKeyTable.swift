@@ -67,7 +67,8 @@ public struct KVVersion: Equatable, Sendable {
     return compareBytes(a, b)
 }
 
-/// A key's versions: `latest` plus `older` ones (ascending revision) kept for reads at past revisions.
+/// A key's versions: `latest`, and the handle of its newest older version in the store's ``VersionHistory``
+/// (older ones follow through the chain), kept for reads at past revisions.
 @usableFromInline struct KeyVersions: Sendable {
     /// The key (shared with the sorted table's entry).
     @usableFromInline var key: [UInt8]
@@ -75,10 +76,11 @@ public struct KVVersion: Equatable, Sendable {
     /// without loading the key's own storage (one cache miss less per get and put).
     @usableFromInline var prefix: KeyPrefix
     @usableFromInline var latest: KVVersion
-    @usableFromInline var older: [KVVersion]
+    /// Handle of the newest older version (0: none).
+    @usableFromInline var history: Int
 
-    @inlinable init(key: [UInt8], latest: KVVersion, older: [KVVersion]) {
-        self.key = key; self.prefix = KeyPrefix(key); self.latest = latest; self.older = older
+    @inlinable init(key: [UInt8], latest: KVVersion, history: Int = 0) {
+        self.key = key; self.prefix = KeyPrefix(key); self.latest = latest; self.history = history
     }
 
     /// Whether the stored key equals `k`, whose prefix is `kp` (a length mismatch settles it without the
@@ -87,14 +89,15 @@ public struct KVVersion: Equatable, Sendable {
         prefix.length == kp.length && compareKey(prefix, key, kp, k) == 0
     }
 
-    /// The version visible at revision `rev` (nil if the key did not exist then).
-    @inlinable func visible(at rev: Int64) -> KVVersion? {
+    /// The version visible at revision `rev` (nil if the key did not exist then). O(1) for the current
+    /// state; a past revision walks the older versions from the newest.
+    @inlinable func visible(at rev: Int64, _ history: VersionHistory) -> KVVersion? {
         if latest.modRevision <= rev { return latest.isTombstone ? nil : latest }
-        var i = older.count - 1
-        while i >= 0 {
-            let v = older[i]
-            if v.modRevision <= rev { return v.isTombstone ? nil : v }
-            i -= 1
+        var h = self.history
+        while h != 0 {
+            let node = history[h]
+            if node.version.modRevision <= rev { return node.version.isTombstone ? nil : node.version }
+            h = node.prev
         }
         return nil
     }

@@ -18,12 +18,13 @@ extension KVStateMachine {
         w.varint(appliedIndex); w.varint(appliedTerm)
         w.int(store.revision); w.int(store.compactRevision); w.int(lastTime)
         w.varint(UInt64(store.table.count)); w.varint(UInt64(store.leases.count))
+        var scratch: [Int] = []
         for chunk in store.table.chunks {
             for r in chunk {
                 w.blob(r.key)
                 let vs = store.slab[r.slot]
-                w.varint(UInt64(vs.older.count + 1))
-                for v in vs.older { w.version(v) }
+                w.varint(UInt64(store.history.length(vs.history) + 1))
+                store.history.forEachOldestFirst(vs.history, scratch: &scratch) { w.version($0) }
                 w.version(vs.latest)
                 if w.bytes.count >= SnapshotBuffer.flushAt { try w.flush(&sink) }
             }
@@ -56,11 +57,10 @@ extension KVStateMachine {
             previous = key
             let n = try r.varint()
             guard n >= 1, n <= UInt64(Int32.max) else { throw r.fail("key has \(n) versions", at: r.offset) }
-            var older: [KVVersion] = []
-            older.reserveCapacity(Int(n) - 1)
-            for _ in 1..<n { older.append(try r.version()) }
+            var head = 0
+            for _ in 1..<n { head = s.history.push(try r.version(), prev: head) }
             let latest = try r.version()
-            let slot = s.slab.allocate(KeyVersions(key: key, latest: latest, older: older))
+            let slot = s.slab.allocate(KeyVersions(key: key, latest: latest, history: head))
             s.index.insert(key, slot, s.slab, value: latest.value)
             s.table.insert(KeyRecord(key: key, slot: slot), at: s.table.end)
             if !latest.isTombstone {

@@ -76,7 +76,7 @@ final class FastPathTests: XCTestCase {
         // comparison the probe makes directly, for every pair (equal only to itself).
         let empty = KVVersion(modRevision: 1, createRevision: 1, version: 1, lease: 0, value: [])
         for a in keys {
-            let stored = KeyVersions(key: a, latest: empty, older: [])
+            let stored = KeyVersions(key: a, latest: empty)
             for b in keys + [base + Array("-long-tail-1".utf8) + [0]] {
                 let same = b.withUnsafeBytes { stored.hasKey($0, KeyPrefix($0)) }
                 XCTAssertEqual(same, a == b, "stored \(a), looked up \(b)")
