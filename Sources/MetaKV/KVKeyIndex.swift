@@ -63,29 +63,32 @@ import CPrefetch
 
     /// Where `key` is: its slot and its entry (shard, pair index), or nil.
     @inlinable func find(_ key: [UInt8], _ slab: VersionSlab) -> (slot: UInt32, shard: Int, entry: Int)? {
-        key.withUnsafeBytes { k in
-            let h = Self.hash(k)
-            let t = Self.tag(h)
-            let kp = KeyPrefix(k)
-            let sh = Self.shard(h)
-            let capacity = Int(capacities[sh])
-            if capacity == 0 { return nil }
-            return shards[sh].withUnsafeBufferPointer { buffer -> (UInt32, Int, Int)? in
-                // `capacities[sh] * 2 == buffer.count` (grow keeps them together): read through the base
-                // address, so the buffer's count is never loaded.
-                guard let e = buffer.baseAddress else { return nil }
-                let mask = capacity - 1
-                var i = Int(truncatingIfNeeded: h) & mask
-                while true {
-                    let x = e[2 * i]
-                    if x == 0 { return nil }
-                    if x != Self.deleted && x >> 32 == t {
-                        Self.prefetch(e[2 * i + 1])
-                        let s = UInt32(truncatingIfNeeded: x) &- 1
-                        if slab[s].hasKey(k, kp) { return (s, sh, i) }
-                    }
-                    i = (i + 1) & mask
+        key.withUnsafeBytes { find($0, slab) }
+    }
+
+    /// Where the key whose bytes are `k` is (as `find` of an array key).
+    @inlinable func find(_ k: UnsafeRawBufferPointer, _ slab: VersionSlab) -> (slot: UInt32, shard: Int, entry: Int)? {
+        let h = Self.hash(k)
+        let t = Self.tag(h)
+        let kp = KeyPrefix(k)
+        let sh = Self.shard(h)
+        let capacity = Int(capacities[sh])
+        if capacity == 0 { return nil }
+        return shards[sh].withUnsafeBufferPointer { buffer -> (UInt32, Int, Int)? in
+            // `capacities[sh] * 2 == buffer.count` (grow keeps them together): read through the base
+            // address, so the buffer's count is never loaded.
+            guard let e = buffer.baseAddress else { return nil }
+            let mask = capacity - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let x = e[2 * i]
+                if x == 0 { return nil }
+                if x != Self.deleted && x >> 32 == t {
+                    Self.prefetch(e[2 * i + 1])
+                    let s = UInt32(truncatingIfNeeded: x) &- 1
+                    if slab[s].hasKey(k, kp) { return (s, sh, i) }
                 }
+                i = (i + 1) & mask
             }
         }
     }

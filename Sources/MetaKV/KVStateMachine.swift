@@ -28,12 +28,18 @@ public struct KVStateMachine: StateMachine, Sendable {
     /// The latest entry-carried time seen (nanoseconds; 0 if entries carry none). Never decreases.
     public internal(set) var lastTime: Int64 = 0
 
+    /// Whether plain puts are applied from the entry's bytes (KVPlainPut.swift); tests turn it off to
+    /// compare against the general path.
+    var plainPuts = true
+
     /// An empty store (revision 1) with `options`.
     public init(options: KVOptions = KVOptions()) { self.options = options }
 
     /// Decodes and applies one committed entry: etcd's checks before the log, then its apply rules.
     /// Never traps; an undecodable payload is answered with ``KVError/malformed(_:)`` and changes only the
-    /// applied index. Cost: decode (one allocation per key/value) + O(log n) per key written or read.
+    /// applied index. Cost: decode (one allocation per key/value) + O(log n) per key written or read; a plain
+    /// put (KVPlainPut.swift) is applied from the entry's bytes: one allocation (the value), plus the key's
+    /// own array only when the key is new.
     public mutating func apply(index: UInt64, term: UInt64, payload: UnsafeRawBufferPointer) -> KVResult {
         appliedIndex = index
         appliedTerm = term
@@ -43,6 +49,14 @@ public struct KVStateMachine: StateMachine, Sendable {
             let t = Int64(littleEndian: payload.loadUnaligned(as: Int64.self))
             if t > lastTime { lastTime = t }
             body = UnsafeRawBufferPointer(rebasing: payload[8...])
+        }
+        if plainPuts, let plain = KVPlainPut.parse(body), body.count <= options.maxRequestBytes {
+            // A plain put (KVPlainPut.swift): what the general path would do, without decoding into types.
+            let rev = store.revision + 1
+            let value = [UInt8](UnsafeRawBufferPointer(rebasing: body[plain.value]))
+            store.put(keyBytes: UnsafeRawBufferPointer(rebasing: body[plain.key]), value: value, lease: 0, rev: rev)
+            store.revision = rev
+            return .success(.put(PutResponse(revision: rev, prevKV: nil)))
         }
         let request: InternalRaftRequest
         do { request = try InternalRaftRequest(decoding: body) } catch let e as MetaFSMError {

@@ -125,23 +125,46 @@ public struct KVStore: Sendable {
     /// (callers that want the previous key-value read it first). O(1) expected for an existing key; a new
     /// key adds the sorted insert.
     @usableFromInline mutating func put(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) {
-        if let (s, shard, entry) = index.find(key, slab) {
-            let old = slab[s].latest
-            let live = !old.isTombstone
-            let newVersion = KVVersion(
-                modRevision: rev, createRevision: live ? old.createRevision : rev,
-                version: live ? old.version + 1 : 1, lease: lease, value: value)
-            slab[s].history = history.push(old, prev: slab[s].history)
-            slab[s].latest = newVersion
-            index.setHint(shard: shard, entry: entry, value)
-            let oldLease = live ? old.lease : 0
-            if oldLease != lease {
-                if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
-                if lease != 0 { leases[lease]?.keys.insert(key) }
-            }
-            if !live { liveKeyCount += 1 }
-            return
+        if let found = index.find(key, slab) {
+            overwrite(found, value: value, lease: lease, rev: rev)
+        } else {
+            insert(key: key, value: value, lease: lease, rev: rev)
         }
+    }
+
+    /// `put(key:value:lease:rev:)` for a key given as bytes: an existing key's bytes are never copied
+    /// (the stored key array serves the lease sets); only a new key gets its own array.
+    @usableFromInline mutating func put(keyBytes: UnsafeRawBufferPointer, value: [UInt8], lease: Int64, rev: Int64) {
+        if let found = index.find(keyBytes, slab) {
+            overwrite(found, value: value, lease: lease, rev: rev)
+        } else {
+            insert(key: [UInt8](keyBytes), value: value, lease: lease, rev: rev)
+        }
+    }
+
+    /// A put of the existing key at (`slot`, `shard`, `entry`): the latest version moves to the history.
+    @usableFromInline mutating func overwrite(_ found: (slot: UInt32, shard: Int, entry: Int), value: [UInt8], lease: Int64,
+                                             rev: Int64) {
+        let s = found.slot
+        let old = slab[s].latest
+        let live = !old.isTombstone
+        let newVersion = KVVersion(
+            modRevision: rev, createRevision: live ? old.createRevision : rev,
+            version: live ? old.version + 1 : 1, lease: lease, value: value)
+        slab[s].history = history.push(old, prev: slab[s].history)
+        slab[s].latest = newVersion
+        index.setHint(shard: found.shard, entry: found.entry, value)
+        let oldLease = live ? old.lease : 0
+        if oldLease != lease {
+            let key = slab[s].key
+            if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
+            if lease != 0 { leases[lease]?.keys.insert(key) }
+        }
+        if !live { liveKeyCount += 1 }
+    }
+
+    /// A put of a key the store does not hold: a slot, an index entry and a place in the sorted table.
+    @usableFromInline mutating func insert(key: [UInt8], value: [UInt8], lease: Int64, rev: Int64) {
         let v = KVVersion(modRevision: rev, createRevision: rev, version: 1, lease: lease, value: value)
         let s = slab.allocate(KeyVersions(key: key, latest: v))
         index.insert(key, s, slab, value: value)
