@@ -26,7 +26,7 @@
     @usableFromInline init() {}
 
     /// Appends `version` as the newest older version in front of chain `prev`; returns its handle. O(1).
-    @inlinable mutating func push(_ version: KVVersion, prev: Int) -> Int {
+    @inlinable mutating func push(_ version: consuming KVVersion, prev: Int) -> Int {
         if count & (Self.chunkSize - 1) == 0 {
             chunks.append([])
             chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)

@@ -146,15 +146,16 @@ public struct KVStore: Sendable {
     @usableFromInline mutating func overwrite(_ found: (slot: UInt32, shard: Int, entry: Int), value: [UInt8], lease: Int64,
                                              rev: Int64) {
         let s = found.slot
-        let old = slab[s].latest
-        let live = !old.isTombstone
-        let newVersion = KVVersion(
-            modRevision: rev, createRevision: live ? old.createRevision : rev,
-            version: live ? old.version + 1 : 1, lease: lease, value: value)
-        slab[s].history = history.push(old, prev: slab[s].history)
-        slab[s].latest = newVersion
+        // The old version's fields are read in place and the version itself is moved, not copied, into the
+        // history: a copy would retain its value, a write to that value's header, which is rarely in cache.
+        let live = !slab[s].latest.isTombstone
+        let oldLease = live ? slab[s].latest.lease : 0
+        var version = KVVersion(
+            modRevision: rev, createRevision: live ? slab[s].latest.createRevision : rev,
+            version: live ? slab[s].latest.version + 1 : 1, lease: lease, value: value)
+        swap(&version, &slab[s].latest)
+        slab[s].history = history.push(consume version, prev: slab[s].history)
         index.setHint(shard: found.shard, entry: found.entry, value)
-        let oldLease = live ? old.lease : 0
         if oldLease != lease {
             let key = slab[s].key
             if oldLease != 0 { leases[oldLease]?.keys.remove(key) }
