@@ -40,8 +40,21 @@ public struct WireReader {
         .malformed(message: "\(message)", offset: at, reason: reason)
     }
 
-    /// Reads one varint (at most 10 bytes). Throws on a truncated or over-long varint.
-    @inlinable public mutating func varint() throws -> UInt64 {
+    /// Reads one varint (at most 10 bytes). Throws on a truncated or over-long varint. A one-byte varint
+    /// (tags, lengths under 128, small numbers: most of them) is read inline; longer ones call out.
+    @inlinable @inline(__always) public mutating func varint() throws -> UInt64 {
+        if offset < limit {
+            let b = bytes[offset]
+            if b < 0x80 {
+                offset += 1
+                return UInt64(b)
+            }
+        }
+        return try varintSlow()
+    }
+
+    /// `varint()` for varints of two bytes or more, and for errors.
+    @usableFromInline mutating func varintSlow() throws -> UInt64 {
         let start = offset
         var result: UInt64 = 0
         var shift: UInt64 = 0
