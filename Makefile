@@ -67,7 +67,7 @@ crash-test: deps
 
 # Thread sanitizer over MetaLog's concurrent tests (readers with a writer, group commit with threads and
 # with a thousand async proposers, the 8-writer power-loss scenario), in its own scratch path.
-TSAN_TESTS := MetaLogTests.ConcurrencyTests|MetaLogTests.RaftStorageTests/testAppendAsync|MetaLogTests.PowerLossTests/testGroupCommit|MetaLogTests.FaultInjectionTests/testFailedFsyncInGroupCommit|MetaEngineTests.EngineBasicTests|MetaEngineTests.EngineSnapshotTests|MetaEngineTests.SnapshotConsistencyTests|MetaEngineTests.PrimaryBackupTests|MetaEngineTests.ReplicaSimulationTests/testASeedReplaysExactly|MetaEngineTests.ProposeAndWaitTests|MetaEngineTests.ThreadStartTests|MetaEngineTests.EngineMetricsTests|MetaEngineTests.InlineApplyTests
+TSAN_TESTS := MetaLogTests.ConcurrencyTests|MetaLogTests.ScanTests/testScanWhileAnotherThreadAppendsAndTruncates|MetaLogTests.RaftStorageTests/testAppendAsync|MetaLogTests.PowerLossTests/testGroupCommit|MetaLogTests.FaultInjectionTests/testFailedFsyncInGroupCommit|MetaEngineTests.EngineBasicTests|MetaEngineTests.EngineSnapshotTests|MetaEngineTests.SnapshotConsistencyTests|MetaEngineTests.PrimaryBackupTests|MetaEngineTests.ReplicaSimulationTests/testASeedReplaysExactly|MetaEngineTests.ProposeAndWaitTests|MetaEngineTests.ThreadStartTests|MetaEngineTests.EngineMetricsTests|MetaEngineTests.InlineApplyTests
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --disable-swift-testing --filter '$(TSAN_TESTS)'
