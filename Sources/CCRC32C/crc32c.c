@@ -137,9 +137,18 @@ static int cpu_has_hw(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
 
 #if HAVE_HW
 HW_TARGET static uint32_t hw_raw(uint32_t crc0, const unsigned char *p, size_t len) {
-    while (len && ((uintptr_t)p & 7)) {
+    // To an 8-byte boundary: bytes to a 4-byte one, then one 4-byte step (a log frame's checksum starts
+    // 4 bytes into the frame and covers 4 + 8k bytes).
+    while (len && ((uintptr_t)p & 3)) {
         crc0 = HW_CRC8(crc0, *p++);
         len--;
+    }
+    if (len >= 4 && ((uintptr_t)p & 4)) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        crc0 = HW_CRC32(crc0, w);
+        p += 4;
+        len -= 4;
     }
     // Three streams over blocks of LONG_BLOCK bytes each, then of SHORT_BLOCK.
     while (len >= 3 * LONG_BLOCK) {
@@ -187,6 +196,13 @@ HW_TARGET static uint32_t hw_raw(uint32_t crc0, const unsigned char *p, size_t l
         len -= 8;
     }
     crc0 = (uint32_t)c0;
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        crc0 = HW_CRC32(crc0, w);
+        p += 4;
+        len -= 4;
+    }
     while (len--) crc0 = HW_CRC8(crc0, *p++);
     return crc0;
 }
@@ -196,29 +212,6 @@ HW_TARGET static uint32_t hw_raw(uint32_t crc0, const unsigned char *p, size_t l
 // Four independent streams in lockstep over their common length, 8 bytes per step each: the crc32
 // instruction's latency is hidden behind the other three streams, so short buffers (log frames) cost
 // about a quarter of four sequential passes. Each stream then finishes its own tail.
-// A stream's few remaining bytes (a frame's CRC covers 4 + 8k bytes): words, then one 4-byte step,
-// then single bytes, without hw_raw's alignment prologue.
-HW_TARGET static inline uint32_t hw_tail(uint64_t c, const unsigned char *p, size_t len) {
-    if (len >= 32) return hw_raw((uint32_t)c, p, len);
-    while (len >= 8) {
-        uint64_t a;
-        memcpy(&a, p, 8);
-        c = HW_CRC64(c, a);
-        p += 8;
-        len -= 8;
-    }
-    uint32_t crc = (uint32_t)c;
-    if (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        crc = HW_CRC32(crc, w);
-        p += 4;
-        len -= 4;
-    }
-    while (len--) crc = HW_CRC8(crc, *p++);
-    return crc;
-}
-
 HW_TARGET static void hw_raw4(uint32_t crc[4], const unsigned char *const data[4], const size_t len[4]) {
     size_t common = len[0];
     for (int i = 1; i < 4; i++) if (len[i] < common) common = len[i];
@@ -236,10 +229,10 @@ HW_TARGET static void hw_raw4(uint32_t crc[4], const unsigned char *const data[4
         c2 = HW_CRC64(c2, c);
         c3 = HW_CRC64(c3, d);
     }
-    crc[0] = hw_tail(c0, p0 + common, len[0] - common);
-    crc[1] = hw_tail(c1, p1 + common, len[1] - common);
-    crc[2] = hw_tail(c2, p2 + common, len[2] - common);
-    crc[3] = hw_tail(c3, p3 + common, len[3] - common);
+    crc[0] = hw_raw((uint32_t)c0, p0 + common, len[0] - common);
+    crc[1] = hw_raw((uint32_t)c1, p1 + common, len[1] - common);
+    crc[2] = hw_raw((uint32_t)c2, p2 + common, len[2] - common);
+    crc[3] = hw_raw((uint32_t)c3, p3 + common, len[3] - common);
 }
 #endif
 
