@@ -112,75 +112,73 @@ enum LogWorkloads {
     }
 
     static func replayBatches(directory: String, params p: LogParams, options: BenchOptions) throws -> BenchResult {
-        var progress = Progress(label: "replay (batches)", total: p.entries, enabled: options.progress)
-        let n = UInt64(p.entries)
-        let start = BenchClock.nanos()
-        let log = try openForReplay(directory: directory, entries: n)
-        let mallocsBefore = MallocCounter.count
-        var next: UInt64 = 1
-        while next <= n {
-            let batch = try log.read(from: next, maxBytes: 1 << 20)
-            guard batch.count > 0, batch.firstIndex == next else {
-                throw BenchFailure(description: "read(from: \(next)) returned \(batch.count) entries from \(batch.firstIndex)")
-            }
-            for position in 0..<batch.count {
-                let index = next + UInt64(position)
-                let header = batch.header(at: position)
-                guard header.index == index, header.term == term else {
-                    throw BenchFailure(description: "entry \(index): header says index \(header.index) term \(header.term)")
+        try timedReplay(directory: directory, params: p, options: options, variant: "read(from:) batches",
+                        note: "open + read(from:maxBytes: 1 MiB) in index order + verify; warm page cache") { log, progress in
+            let n = UInt64(p.entries)
+            var next: UInt64 = 1
+            while next <= n {
+                let batch = try log.read(from: next, maxBytes: 1 << 20)
+                guard batch.count > 0, batch.firstIndex == next else {
+                    throw BenchFailure(description: "read(from: \(next)) returned \(batch.count) entries from \(batch.firstIndex)")
                 }
-                let ok = batch.withPayload(at: position) { verify($0, index: index, size: p.entryBytes) }
-                guard ok else { throw mismatch(index) }
+                for position in 0..<batch.count {
+                    let index = next + UInt64(position)
+                    let header = batch.header(at: position)
+                    guard header.index == index, header.term == term else {
+                        throw BenchFailure(description: "entry \(index): header says index \(header.index) term \(header.term)")
+                    }
+                    let ok = batch.withPayload(at: position) { verify($0, index: index, size: p.entryBytes) }
+                    guard ok else { throw mismatch(index) }
+                }
+                next += UInt64(batch.count)
+                progress.tick(Int(next - 1))
             }
-            next += UInt64(batch.count)
-            progress.tick(Int(next - 1))
         }
-        let mallocs = MallocCounter.count &- mallocsBefore
-        try log.close()
-        let seconds = BenchClock.seconds(since: start)
-        progress.finish()
-        return BenchResult(workload: "replay", entries: p.entries, entryBytes: p.entryBytes, batch: p.batch,
-                           seconds: seconds, note: "open + read(from:maxBytes: 1 MiB) in index order + verify; warm page cache",
-                           extra: options.countMallocs ? [("mallocs_per_entry", Double(mallocs) / Double(p.entries))] : [],
-                           variant: "read(from:) batches")
     }
 
     static func replayInPlace(directory: String, params p: LogParams, options: BenchOptions) throws -> BenchResult {
-        var progress = Progress(label: "replay", total: p.entries, enabled: options.progress)
-        let n = UInt64(p.entries)
-        let size = p.entryBytes
-        let start = BenchClock.nanos()
-        let log = try openForReplay(directory: directory, entries: n)
-        let mallocsBefore = MallocCounter.count
-        var expected: UInt64 = 1
-        var failure: BenchFailure?
-        let end = try log.forEachEntry(from: 1) { header, payload in
-            guard header.index == expected, header.term == term else {
-                failure = BenchFailure(description: "entry \(expected): header says index \(header.index) term \(header.term)")
-                return false
+        try timedReplay(directory: directory, params: p, options: options, variant: "",
+                        note: "open + forEachEntry (zero-copy, CRC checked) in index order + verify + close; warm page cache") { log, progress in
+            let n = UInt64(p.entries)
+            let size = p.entryBytes
+            var expected: UInt64 = 1
+            var failure: BenchFailure?
+            let end = try log.forEachEntry(from: 1) { header, payload in
+                guard header.index == expected, header.term == term else {
+                    failure = BenchFailure(description: "entry \(expected): header says index \(header.index) term \(header.term)")
+                    return false
+                }
+                guard verify(payload, index: expected, size: size) else { failure = mismatch(expected); return false }
+                expected += 1
+                if expected & 65535 == 0 { progress.tick(Int(expected)) }
+                return true
             }
-            guard verify(payload, index: expected, size: size) else { failure = mismatch(expected); return false }
-            expected += 1
-            if expected & 65535 == 0 { progress.tick(Int(expected)) }
-            return true
+            if let failure { throw failure }
+            guard end == n + 1 else { throw BenchFailure(description: "forEachEntry stopped at \(end), expected \(n + 1)") }
         }
-        if let failure { throw failure }
-        guard end == n + 1 else { throw BenchFailure(description: "forEachEntry stopped at \(end), expected \(n + 1)") }
-        let mallocs = MallocCounter.count &- mallocsBefore
-        try log.close()
-        let seconds = BenchClock.seconds(since: start)
-        progress.finish()
-        return BenchResult(workload: "replay", entries: p.entries, entryBytes: p.entryBytes, batch: p.batch,
-                           seconds: seconds, note: "open + forEachEntry (zero-copy, CRC checked) in index order + verify + close; warm page cache",
-                           extra: options.countMallocs ? [("mallocs_per_entry", Double(mallocs) / Double(p.entries))] : [])
     }
 
-    static func openForReplay(directory: String, entries n: UInt64) throws -> Log {
+    /// One timed replay row: open (recovery), check that the log holds exactly 1...N, `read` every entry, close.
+    static func timedReplay(directory: String, params p: LogParams, options: BenchOptions, variant: String, note: String,
+                            _ read: (Log, inout Progress) throws -> Void) throws -> BenchResult {
+        var progress = Progress(label: variant.isEmpty ? "replay" : "replay (\(variant))", total: p.entries,
+                                enabled: options.progress)
+        let n = UInt64(p.entries)
+        let start = BenchClock.nanos()
         let log = try Log(directory: directory, options: LogOptions(durability: .manual))
         guard log.firstIndex == 1, log.lastIndex == n else {
             throw BenchFailure(description: "log holds \(log.firstIndex)...\(log.lastIndex), expected 1...\(n)")
         }
-        return log
+        let mallocsBefore = MallocCounter.count
+        try read(log, &progress)
+        let mallocs = MallocCounter.count &- mallocsBefore
+        try log.close()
+        let seconds = BenchClock.seconds(since: start)
+        progress.finish()
+        return BenchResult(workload: "replay", entries: p.entries, entryBytes: p.entryBytes, batch: p.batch,
+                           seconds: seconds, note: note,
+                           extra: options.countMallocs ? [("mallocs_per_entry", Double(mallocs) / Double(p.entries))] : [],
+                           variant: variant)
     }
 
     /// random-read: R reads through `withEntry(at:)` at `1 + r % N`, r from splitmix64 seeded with 42,
