@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "MetaKVTests",
             dependencies: [
-                "MetaFSM", "MetaKV", "MetaSnapshot", "GeneratedProto",
+                "MetaFSM", "MetaKV", "MetaSnapshot", "MetaLog", "GeneratedProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import MetaFSM
 @testable import MetaKV
+import MetaLog
 import MetaSnapshot
 import XCTest
 
@@ -67,7 +68,7 @@ final class HistoryTests: XCTestCase {
     }
 
     func testReadsAtEveryRevisionMatchTheModelThroughCompactionsRebuildsCopiesAndSnapshots() throws {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(state: 7)
         let keys = (0..<12).map { k("key/\($0)") }
         var m = KVStateMachine()
         var model = Model()
@@ -123,16 +124,4 @@ final class HistoryTests: XCTestCase {
 extension KVStore {
     /// Keys in the table (each has a latest version, live or a tombstone).
     var liveKeyCountWithTombstones: Int { table.count }
-}
-
-/// splitmix64, for replayable choices.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
