@@ -68,13 +68,13 @@ extension Log {
                 let stopIndex = min(segment.endIndex - 1, last)
                 // Frames are checked in groups of up to four (FrameGroup.swift). A damaged frame throws only
                 // if this read reaches it: one past `maxBytes` is left for the next read to report.
-                group: while next <= stopIndex {
+                frames: while next <= stopIndex {
                     let want = min(4, Int(stopIndex - next + 1), maxCount - batch.starts.count)
                     if want <= 0 { done = true; break }
                     let group = segment.checkGroup(at: k, index: next, count: want)
                     for j in 0..<group.valid {
                         let (offset, length) = group.frame(j)
-                        if !batch.starts.isEmpty && payloadBytes &+ length > maxBytes { done = true; break group }
+                        if !batch.starts.isEmpty && payloadBytes &+ length > maxBytes { done = true; break frames }
                         if offset != runEnd {
                             copyRun()
                             runStart = offset
