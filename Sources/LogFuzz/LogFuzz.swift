@@ -31,11 +31,39 @@ func fuzzOne(_ bytes: [UInt8]) {
     _ = try? LogInspector.verify(directory: dir)
     _ = try? LogInspector.hardState(directory: dir)
     guard let log = try? Log(directory: dir, options: LogOptions(segmentBytes: 4096)) else { return }
+    // Batched reads and the zero-copy scan must agree: the scan delivers what the reads delivered (a read
+    // that reaches a damaged frame returns nothing, so the reads may stop earlier), all of it when the reads
+    // reached the end, and it stops at a frame a single read also refuses.
+    var viaRead: [UInt64] = []  // index, then the payload's CRC, per entry
     var next = log.firstIndex
     while next <= log.lastIndex, next > 0 {
         guard let batch = try? log.read(from: next, maxBytes: 1 << 16), batch.count > 0 else { break }
-        for k in 0..<batch.count { _ = batch.withPayload(at: k) { $0.count } }
+        for k in 0..<batch.count {
+            viaRead.append(batch.header(at: k).index)
+            viaRead.append(UInt64(batch.withPayload(at: k) { CRC32C.extend(0, $0) }))
+        }
         next += UInt64(batch.count)
+    }
+    if log.firstIndex > 0 {
+        var viaScan: [UInt64] = []
+        var stoppedAt: UInt64?
+        do {
+            try log.forEachEntry(from: log.firstIndex) { header, payload in
+                viaScan.append(header.index)
+                viaScan.append(UInt64(CRC32C.extend(0, payload)))
+                return true
+            }
+        } catch LogError.corruption(_, _, let index?, _) {
+            stoppedAt = index
+        } catch {
+            fatalError("forEachEntry threw \(error) on a log that opened")
+        }
+        guard viaScan.count >= viaRead.count, Array(viaScan[0..<viaRead.count]) == viaRead,
+            next <= log.lastIndex || viaScan == viaRead
+        else { fatalError("forEachEntry and read(from:) disagree") }
+        if let stoppedAt {
+            guard (try? log.entry(at: stoppedAt)) == nil else { fatalError("the scan refused entry \(stoppedAt), a read did not") }
+        }
     }
     _ = try? log.entry(at: log.lastIndex)
     if log.firstIndex > 0 {
