@@ -136,6 +136,15 @@ static int cpu_has_hw(void) { return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0; }
 #endif
 
 #if HAVE_HW
+// One 4-byte step: extends `crc` over the 4 bytes at *p and moves *p and *len past them.
+HW_TARGET static inline uint32_t hw_word4(uint32_t crc, const unsigned char **p, size_t *len) {
+    uint32_t w;
+    memcpy(&w, *p, 4);
+    *p += 4;
+    *len -= 4;
+    return HW_CRC32(crc, w);
+}
+
 HW_TARGET static uint32_t hw_raw(uint32_t crc0, const unsigned char *p, size_t len) {
     // To an 8-byte boundary: bytes to a 4-byte one, then one 4-byte step (a log frame's checksum starts
     // 4 bytes into the frame and covers 4 + 8k bytes).
@@ -143,13 +152,7 @@ HW_TARGET static uint32_t hw_raw(uint32_t crc0, const unsigned char *p, size_t l
         crc0 = HW_CRC8(crc0, *p++);
         len--;
     }
-    if (len >= 4 && ((uintptr_t)p & 4)) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        crc0 = HW_CRC32(crc0, w);
-        p += 4;
-        len -= 4;
-    }
+    if (len >= 4 && ((uintptr_t)p & 4)) crc0 = hw_word4(crc0, &p, &len);
     // Three streams over blocks of LONG_BLOCK bytes each, then of SHORT_BLOCK.
     while (len >= 3 * LONG_BLOCK) {
         uint64_t crc1 = 0, crc2 = 0, c0 = crc0;
@@ -196,13 +199,7 @@ HW_TARGET static uint32_t hw_raw(uint32_t crc0, const unsigned char *p, size_t l
         len -= 8;
     }
     crc0 = (uint32_t)c0;
-    if (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        crc0 = HW_CRC32(crc0, w);
-        p += 4;
-        len -= 4;
-    }
+    if (len >= 4) crc0 = hw_word4(crc0, &p, &len);
     while (len--) crc0 = HW_CRC8(crc0, *p++);
     return crc0;
 }
