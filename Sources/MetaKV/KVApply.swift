@@ -3,6 +3,15 @@
 // ops, compaction, lease grant and revoke. Every command either succeeds whole or changes nothing.
 
 extension KVStore {
+    /// Applies a plain put (no lease, no prev_kv, no ignore flags; KVPlainPut.swift) of the key whose bytes are
+    /// `key`: what `apply(.put(...))` does for it, at the next revision.
+    mutating func applyPlainPut(key: UnsafeRawBufferPointer, value: [UInt8]) -> KVResult {
+        let rev = revision + 1
+        put(keyBytes: key, value: value, lease: 0, rev: rev)
+        revision = rev
+        return .success(.put(PutResponse(revision: rev, prevKV: nil)))
+    }
+
     /// Applies one validated request. `time` is the entry-carried time (recorded by lease grants).
     mutating func apply(_ request: KVRequest, options: KVOptions, time: Int64) -> KVResult {
         switch request {

@@ -52,11 +52,8 @@ public struct KVStateMachine: StateMachine, Sendable {
         }
         if plainPuts, let plain = KVPlainPut.parse(body), body.count <= options.maxRequestBytes {
             // A plain put (KVPlainPut.swift): what the general path would do, without decoding into types.
-            let rev = store.revision + 1
-            let value = [UInt8](UnsafeRawBufferPointer(rebasing: body[plain.value]))
-            store.put(keyBytes: UnsafeRawBufferPointer(rebasing: body[plain.key]), value: value, lease: 0, rev: rev)
-            store.revision = rev
-            return .success(.put(PutResponse(revision: rev, prevKV: nil)))
+            return store.applyPlainPut(key: UnsafeRawBufferPointer(rebasing: body[plain.key]),
+                                       value: [UInt8](UnsafeRawBufferPointer(rebasing: body[plain.value])))
         }
         let request: InternalRaftRequest
         do { request = try InternalRaftRequest(decoding: body) } catch let e as MetaFSMError {
